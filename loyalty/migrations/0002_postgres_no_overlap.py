@@ -1,0 +1,35 @@
+"""On PostgreSQL, the database itself forbids overlapping rule sets and tier periods.
+
+SQLite has no exclusion constraints; there the model's clean() and the
+services' checks are the guard. Both ends are inclusive, NULL means open.
+"""
+
+from django.db import migrations
+
+CREATE = [
+    "CREATE EXTENSION IF NOT EXISTS btree_gist",
+    """ALTER TABLE loyalty_earningruleset ADD CONSTRAINT rule_sets_do_not_overlap
+       EXCLUDE USING gist (program_id WITH =, daterange(valid_from, valid_to, '[]') WITH &&)""",
+    """ALTER TABLE loyalty_tierperiod ADD CONSTRAINT tier_periods_do_not_overlap
+       EXCLUDE USING gist (membership_id WITH =, daterange(valid_from, valid_to, '[]') WITH &&)""",
+]
+DROP = [
+    "ALTER TABLE loyalty_earningruleset DROP CONSTRAINT IF EXISTS rule_sets_do_not_overlap",
+    "ALTER TABLE loyalty_tierperiod DROP CONSTRAINT IF EXISTS tier_periods_do_not_overlap",
+]
+
+
+def run(statements):
+    def apply(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for statement in statements:
+            schema_editor.execute(statement)
+
+    return apply
+
+
+class Migration(migrations.Migration):
+    dependencies = [("loyalty", "0001_initial")]
+
+    operations = [migrations.RunPython(run(CREATE), run(DROP))]

@@ -1,0 +1,21 @@
+"""Loyalty core models: programs and members, tiers, the ledger, earning rules."""
+
+from loyalty.models.ledger import Activity, LedgerEntry, Metric
+from loyalty.models.members import Location, Member, Membership, Program, normalise_search_text
+from loyalty.models.rules import EarningRule, EarningRuleSet
+from loyalty.models.tiers import Tier, TierPeriod
+
+__all__ = [
+    "Activity",
+    "EarningRule",
+    "EarningRuleSet",
+    "LedgerEntry",
+    "Location",
+    "Member",
+    "Membership",
+    "Metric",
+    "Program",
+    "Tier",
+    "TierPeriod",
+    "normalise_search_text",
+]

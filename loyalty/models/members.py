@@ -1,0 +1,141 @@
+"""Programs, the people who belong to them, and where they earn."""
+
+import unicodedata
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+
+def normalise_search_text(value):
+    """Lower-case, accent-free text, so 'Zoë' is found by 'zoe' on any database."""
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/Paris).")
+
+
+class Program(models.Model):
+    class Kind(models.TextChoices):
+        AIRLINE = "airline", "Airline"
+        HOTEL = "hotel", "Hotel"
+        RETAIL = "retail", "Retail"
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    currency_name = models.CharField(max_length=30, help_text="What members earn, e.g. Miles or Points.")
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Decides the local date a transaction is valued on.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tz(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_date(self, moment):
+        """The program-local calendar date of an aware datetime."""
+        return moment.astimezone(self.tz).date()
+
+
+class Member(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        CLOSED = "closed", "Closed"
+
+    member_number = models.CharField(max_length=20, unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=30, blank=True)
+    enrolled_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member",
+        help_text="The portal login of this member, if any.",
+    )
+    # Accent-free, lower-case "first last" kept in step by save(): name search
+    # then works the same on SQLite and PostgreSQL without the unaccent extension.
+    search_name = models.CharField(max_length=201, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "member_number"]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.member_number})"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    def save(self, *args, **kwargs):
+        self.search_name = normalise_search_text(f"{self.first_name} {self.last_name}")
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("member-profile", args=[self.member_number])
+
+
+class Membership(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="memberships")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="memberships")
+    membership_number = models.CharField(max_length=30, unique=True)
+    membership_type = models.CharField(max_length=30, default="Individual")
+    card_level = models.CharField(max_length=30, blank=True)
+    joined_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["program__name", "membership_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "program"], name="one_membership_per_program"),
+            models.CheckConstraint(
+                condition=models.Q(expires_on__isnull=True) | models.Q(expires_on__gte=models.F("joined_on")),
+                name="membership_expires_after_joining",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.membership_number} · {self.program}"
+
+
+class Location(models.Model):
+    class Kind(models.TextChoices):
+        STORE = "store", "Store"
+        HOTEL = "hotel", "Hotel property"
+        AIRPORT = "airport", "Airport"
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="locations")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        ordering = ["program", "code"]
+        constraints = [models.UniqueConstraint(fields=["program", "code"], name="location_code_unique_per_program")]
+
+    def __str__(self):
+        return f"{self.code} · {self.name}"

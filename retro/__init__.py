@@ -1,0 +1,1 @@
+"""Retro claims: anonymous transactions, claim keys, matching, flight claims."""

@@ -1,0 +1,120 @@
+"""Retro claims and their lifecycle (seed 001's statuses, plus approval and reversal)."""
+
+from django.conf import settings
+from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+
+class RetroClaimStatus(models.TextChoices):
+    OUTSTANDING = "outstanding", "Outstanding"
+    PENDING_APPROVAL = "pending_approval", "Pending Approval"
+    MATCHED = "matched", "Matched"
+    TRANSACTION_FAILED = "transaction_failed", "Transaction Failed"
+    ALREADY_CLAIMED = "already_claimed", "Already Claimed"
+    NOT_MATCHED = "not_matched", "Not Matched"
+    REVERSED = "reversed", "Reversed"
+
+
+S = RetroClaimStatus
+
+
+class RetroClaim(FSMModelMixin, models.Model):
+    class Channel(models.TextChoices):
+        CSR = "csr", "CSR"
+        PORTAL = "portal", "Member portal"
+        API = "api", "Web service"
+
+    number = models.CharField(max_length=20, unique=True)
+    program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="retro_claims")
+    membership = models.ForeignKey("loyalty.Membership", on_delete=models.PROTECT, related_name="retro_claims")
+    transaction_type = models.CharField(max_length=12, default="purchase")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    submitted_at = models.DateTimeField(db_index=True)
+    transaction_date = models.DateField(help_text="The date the member says the transaction happened.")
+    key_values = models.JSONField(default=dict, help_text="The key fields as entered.")
+    match_key = models.CharField(max_length=255)
+    key_version = models.PositiveIntegerField(default=1)
+    status = FSMField(default=S.OUTSTANDING, choices=S.choices, protected=True, db_index=True)
+    matched_transaction = models.ForeignKey(
+        "retro.RetroTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+    )
+    activity = models.OneToOneField(
+        "loyalty.Activity", null=True, blank=True, on_delete=models.PROTECT, related_name="retro_claim"
+    )
+    failure_reason = models.TextField(blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    eligible_until = models.DateField(help_text="After this date an unmatched claim becomes Not Matched.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        permissions = [
+            ("submit_own_retro_claim", "Can submit and see own retro claims in the portal"),
+            ("approve_retroclaim", "Can approve or reject pending retro claims"),
+            ("reverse_retroclaim", "Can reverse a matched retro claim"),
+        ]
+        indexes = [
+            models.Index(fields=["program", "match_key"], name="retro_claim_key"),
+            models.Index(fields=["membership", "-submitted_at"], name="retro_claim_member"),
+            models.Index(
+                fields=["program", "match_key", "id"],
+                condition=models.Q(status="outstanding"),
+                name="retro_claim_outstanding",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    # Transitions. Services call these; `by` and `description` are logged by django-fsm-log.
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.OUTSTANDING, target=S.MATCHED)
+    def mark_matched(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.OUTSTANDING, target=S.PENDING_APPROVAL)
+    def await_approval(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.PENDING_APPROVAL, target=S.MATCHED)
+    def approve(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.PENDING_APPROVAL, target=S.NOT_MATCHED)
+    def reject(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=[S.OUTSTANDING, S.PENDING_APPROVAL], target=S.TRANSACTION_FAILED)
+    def mark_transaction_failed(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.OUTSTANDING, target=S.ALREADY_CLAIMED)
+    def mark_already_claimed(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.OUTSTANDING, target=S.NOT_MATCHED)
+    def mark_not_matched(self, *, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=S.MATCHED, target=S.REVERSED)
+    def reverse(self, *, by=None, description=None):
+        pass

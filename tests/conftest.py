@@ -1,0 +1,105 @@
+"""Fixtures every test may use: personas per role, the PostgreSQL guard, the browser."""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from tests.factories import MemberFactory, MembershipFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_REASON = "needs PostgreSQL (set DATABASE_URL=postgres://...)"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    """Tests marked `postgres` skip on SQLite with a reason; in CI such a skip fails the run."""
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        if IN_CI:
+            pytest.fail(f"CI must run on PostgreSQL: {POSTGRES_REASON}")
+        pytest.skip(POSTGRES_REASON)
+
+
+# Personas: one fixed user per role, plus an outsider with no role at all.
+
+
+@pytest.fixture
+def csr(db):
+    return UserFactory(username="csr", role="CSR", first_name="Casey")
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="supervisor", role="Supervisor", first_name="Sam")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role="Admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def member_user(db):
+    """A portal user who is a member with one membership."""
+    user = UserFactory(username="member", role="Member")
+    member = MemberFactory(user=user, first_name="Maëlle", last_name="Dupont-Durand")
+    MembershipFactory(member=member)
+    return user
+
+
+# Browser: pytest-playwright against Django's live server, with Debian's chromium when present.
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    args = {**browser_type_launch_args, "headless": True, "args": CHROMIUM_ARGS}
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable:
+        args["executable_path"] = executable
+    return args
+
+
+@pytest.fixture(autouse=True)
+def _allow_sync_orm_in_browser_tests(request):
+    # Playwright's sync API runs an event loop in the test thread; Django then
+    # refuses ORM calls from it unless told this is deliberate.
+    if request.node.get_closest_marker("browser"):
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+
+
+@pytest.fixture
+def login(page, live_server):
+    """Log a persona in through the real login form; returns the page."""
+
+    def _login(user, password="pass-word-123"):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    return _login
