@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+"""Retro claim screens for staff: claim activity, member tab, imports."""
 
-urlpatterns = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("retro.urls_claims")),
+    path("import/", include("retro.urls_import")),
+]

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+"""Retro REST API: claims (submit, read, list, approve/reject) and transactions (search, batch import)."""
 
-urlpatterns = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("retro.api.urls_claims")),
+    path("", include("retro.api.urls_transactions")),
+]

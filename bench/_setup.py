@@ -1,0 +1,64 @@
+"""Shared start-up for benchmark scripts: Django on a dedicated PostgreSQL database.
+
+Every script under bench/ named bench_*.py does:
+
+    from _setup import django_on_bench_db, report
+    django_on_bench_db()          # before importing any model
+
+and prints its figures through report(...). The database is BENCH_DATABASE_URL
+(default postgres://postgres@127.0.0.1:5432/loyalty_bench), created and
+migrated when missing. Generated data is kept between runs when a script
+finds it already there, so a second run is quick.
+"""
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/loyalty_bench"
+
+
+def django_on_bench_db():
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty.settings")
+    os.environ.pop("REDIS_URL", None)  # eager Celery: benchmarks measure the code, not a broker
+    sys.path.insert(0, str(ROOT))
+    _create_database(url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _create_database(url):
+    import psycopg
+    from psycopg import sql
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def report(label, value, unit="", note=""):
+    """One figure, one line: `label: value unit (note)`; run_all.py copies these lines."""
+    shown = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
+    line = f"- {label}: {shown}{(' ' + unit) if unit else ''}{f' ({note})' if note else ''}"
+    print(line, flush=True)
+    return line
+
+
+@contextmanager
+def timed():
+    """with timed() as t: ...; t() -> seconds elapsed."""
+    start = time.perf_counter()
+    elapsed = [None]
+    yield lambda: elapsed[0] if elapsed[0] is not None else time.perf_counter() - start
+    elapsed[0] = time.perf_counter() - start

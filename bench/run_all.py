@@ -1,0 +1,39 @@
+"""Run every bench/bench_*.py and rewrite docs/benchmarks.md with what they printed (make bench)."""
+
+import datetime as dt
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE.parent / "docs" / "benchmarks.md"
+
+
+def main(selected):
+    scripts = sorted(p for p in HERE.glob("bench_*.py") if not selected or p.stem in selected)
+    sections = []
+    for script in scripts:
+        print(f"== {script.name}", flush=True)
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=HERE)
+        print(proc.stdout, end="")
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+        body = proc.stdout.strip() or "(printed nothing)"
+        status = ""
+        if proc.returncode != 0:
+            status = f"\n\n**Failed** (exit {proc.returncode}): {proc.stderr.strip()[-500:]}"
+        sections.append(f"## {script.stem}\n\n{body}{status}\n")
+    header = (
+        "# Benchmarks\n\n"
+        f"Written by `make bench` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.machine()}, Python {platform.python_version()}, PostgreSQL on 127.0.0.1. "
+        "Each figure is printed by the script named in its heading.\n\n"
+    )
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(header + "\n".join(sections))
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main(set(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Retro REST API (DRF): serializers and views per resource."""

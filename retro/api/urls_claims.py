@@ -1,0 +1,3 @@
+"""Placeholder routes; the screens arrive in this module."""
+
+urlpatterns = []
