@@ -1,22 +1,125 @@
-"""Member screens (placeholder until the screens land)."""
+"""Member screens: search, the profile and its tabs, plus the layout's error pages."""
 
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from loyalty import selectors
+from loyalty.filters import MemberSearchFilter
+from loyalty.models import Activity, Member
+from loyalty.profile import more_actions_for, tabs_for
+from loyalty.valuation import tier_on
+
+PAGE_SIZE = 25
+staff_screen = permission_required("loyalty.view_member", raise_exception=True)
 
 
+@login_required
 def home(request):
     return render(request, "home.html")
 
 
+@login_required
+@staff_screen
 def member_search(request):
-    return render(request, "home.html")
+    search = MemberSearchFilter(request.GET or None)
+    page = None
+    if search.is_bound and search.is_valid() and search.has_criteria():
+        page = Paginator(search.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"search": search, "page": page, "query": _query_without_page(request)}
+    template = "loyalty/partials/member_results.html" if request.htmx else "loyalty/member_search.html"
+    return render(request, template, context)
 
 
+def _query_without_page(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _member_or_none(member_number):
+    return (
+        Member.objects.prefetch_related("memberships__program")
+        .filter(member_number=member_number)
+        .first()
+    )
+
+
+def _selected_membership(request, member):
+    memberships = list(member.memberships.all())
+    wanted = request.GET.get("membership")
+    for membership in memberships:
+        if membership.membership_number == wanted:
+            return membership, memberships
+    return (memberships[0] if memberships else None), memberships
+
+
+@login_required
+@staff_screen
 def member_profile(request, member_number):
-    return render(request, "home.html")
+    member = _member_or_none(member_number)
+    if member is None:
+        return page_not_found(request, f"No member has the number “{member_number}”.")
+    membership, memberships = _selected_membership(request, member)
+    today = timezone.localdate(timezone=membership.program.tz) if membership else timezone.localdate()
+    context = {
+        "member": member,
+        "membership": membership,
+        "memberships": memberships,
+        "tier": tier_on(membership, today) if membership else None,
+        "award_balance": selectors.award_balance(membership) if membership else 0,
+        "tabs": tabs_for(request.user, member),
+        "more_actions": more_actions_for(request.user, member),
+        "active_tab": request.GET.get("tab", "summary"),
+    }
+    return render(request, "loyalty/member_profile.html", context)
 
 
+TAB_TEMPLATES = {
+    "summary": "loyalty/partials/tab_summary.html",
+    "activities": "loyalty/partials/tab_activities.html",
+    "flights": "loyalty/partials/tab_flights.html",
+    "claims": "loyalty/partials/tab_claims.html",
+}
+TAB_PERMISSIONS = {"activities": "loyalty.view_activity", "flights": "loyalty.view_activity"}
+
+
+@login_required
+@staff_screen
 def member_profile_tab(request, member_number, tab):
-    return render(request, "home.html")
+    if tab not in TAB_TEMPLATES:
+        return page_not_found(request, f"The profile has no tab “{tab}”.")
+    if not request.user.has_perm(TAB_PERMISSIONS.get(tab, "loyalty.view_member")):
+        return permission_denied(request)
+    member = _member_or_none(member_number)
+    if member is None:
+        return page_not_found(request, f"No member has the number “{member_number}”.")
+    membership, _ = _selected_membership(request, member)
+    context = {"member": member, "membership": membership, "program": membership.program if membership else None}
+    if membership is not None:
+        context.update(_tab_context(request, tab, membership))
+    if not request.htmx:
+        # Opened directly (new browser tab, bookmark): the profile with that tab selected.
+        query = request.GET.copy()
+        query["tab"] = tab
+        return redirect(f"{member.get_absolute_url()}?{query.urlencode()}")
+    return render(request, TAB_TEMPLATES[tab], context)
+
+
+def _tab_context(request, tab, membership):
+    if tab == "summary":
+        return {
+            "balances": selectors.balances(membership),
+            "tier_periods": selectors.tier_history(membership),
+        }
+    if tab in {"activities", "flights"}:
+        activities = selectors.member_activities(membership)
+        if tab == "flights":
+            activities = activities.filter(kind=Activity.Kind.FLIGHT)
+        page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+        return {"activities": page, "page": page}
+    return {}
 
 
 def permission_denied(request, exception=None):
@@ -24,4 +127,7 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
-    return render(request, "404.html", status=404)
+    # Called by Django (handler404) and by views directly, so that an unknown
+    # member is a 404 inside the layout even with DEBUG on.
+    message = exception if isinstance(exception, str) else None
+    return render(request, "404.html", {"message": message}, status=404)

@@ -1,0 +1,107 @@
+"""The Members screen: search by number, membership number, name and email."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import MemberFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+URL = reverse("member-search")
+
+
+@pytest.fixture
+def zoe():
+    member = MemberFactory(
+        member_number="M00000042", first_name="Zoë", last_name="Lefèvre-Martin", email="zoe@example.com"
+    )
+    MembershipFactory(member=member, membership_number="S1234567890")
+    return member
+
+
+def test_name_search_ignores_accents_and_case(client, csr, zoe):
+    MemberFactory(first_name="John", last_name="Smith")
+    client.force_login(csr)
+    response = client.get(URL, {"name": "zoe lefev"})
+    assert response.status_code == 200
+    assert "Zoë" in response.text and "Lefèvre-Martin" in response.text
+    assert "Smith" not in response.text
+
+
+def test_accented_query_finds_plain_spelling(client, csr):
+    MemberFactory(first_name="Jose", last_name="Nunez")
+    client.force_login(csr)
+    response = client.get(URL, {"name": "NÚÑEZ"})
+    assert "Nunez" in response.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"member_number": "M0000004"}, {"membership_number": "s12345"}, {"email": "ZOE@EXAMPLE"}],
+)
+def test_search_by_numbers_and_email(client, csr, zoe, params):
+    client.force_login(csr)
+    response = client.get(URL, params)
+    assert zoe.get_absolute_url() in response.text
+
+
+def test_search_with_no_result_says_so(client, csr, zoe):
+    client.force_login(csr)
+    response = client.get(URL, {"name": "nobody-like-this"})
+    assert response.status_code == 200
+    assert "No member matches this search." in response.text
+
+
+def test_malformed_parameter_is_a_form_error_not_a_500(client, csr, zoe):
+    client.force_login(csr)
+    response = client.get(URL, {"status": "no-such-status", "name": "zoe"})
+    assert response.status_code == 200
+    assert "Please correct the search" in response.text
+    response = client.get(URL, {"name": "zoe", "page": "not-a-number"})
+    assert response.status_code == 200
+    assert "Lefèvre-Martin" in response.text
+
+
+def test_results_are_paginated(client, csr):
+    for i in range(30):
+        MemberFactory(first_name="Anaïs", last_name=f"Bernard{i:02d}")
+    client.force_login(csr)
+    first = client.get(URL, {"name": "anais"})
+    assert "Page 1 of 2" in first.text and "30 in all" in first.text
+    second = client.get(URL, {"name": "anais", "page": 2})
+    assert "Page 2 of 2" in second.text
+
+
+def test_htmx_request_gets_only_the_results_grid(client, csr, zoe):
+    client.force_login(csr)
+    response = client.get(URL, {"name": "zoe"}, headers={"HX-Request": "true"})
+    assert "<html" not in response.text
+    assert 'id="member-grid"' in response.text
+
+
+def test_search_issues_a_fixed_number_of_queries(client, csr, django_assert_max_num_queries):
+    for i in range(20):
+        MembershipFactory(member=MemberFactory(first_name="Élodie", last_name=f"Roux{i}"))
+    client.force_login(csr)
+    with django_assert_max_num_queries(12):
+        response = client.get(URL, {"name": "elodie"})
+    assert response.text.count("Roux") >= 20
+
+
+def test_it_requires_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("persona", ["outsider", "member_user"])
+def test_it_is_denied_to_roles_without_member_access(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(URL, {"name": "zoe"})
+    assert response.status_code == 403
+    assert "You may not use this page" in response.text
+
+
+@pytest.mark.parametrize("persona", ["csr", "supervisor", "admin_user"])
+def test_staff_roles_may_search(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(URL).status_code == 200
