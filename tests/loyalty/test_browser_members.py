@@ -28,11 +28,11 @@ def test_csr_searches_by_accented_name_and_switches_every_tab(csr, login, live_s
     page.wait_for_selector("#tab-summary")
     assert page.locator("#profile-tier").inner_text() == "Gold"
     for label, marker in [("Activities", "#tab-activities"), ("Flights", "#tab-flights"), ("Claims", "#tab-claims")]:
-        page.get_by_role("tab", name=label).click()
+        page.get_by_role("tab", name=label, exact=True).click()
         page.wait_for_selector(marker)
-    page.get_by_role("tab", name="Retro claims").click()
+    page.get_by_role("tab", name="Retro claims", exact=True).click()
     page.wait_for_load_state("networkidle")
-    page.get_by_role("tab", name="Summary").click()
+    page.get_by_role("tab", name="Summary", exact=True).click()
     page.wait_for_selector("#tab-summary")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "member-profile.png"), full_page=True)
