@@ -1,3 +1,11 @@
-"""Placeholder routes; the screens arrive in this module."""
+"""Routes of the retro transaction import screens (under /retro/import/)."""
 
-urlpatterns = []
+from django.urls import path
+
+from retro import views_import
+
+urlpatterns = [
+    path("", views_import.import_upload, name="retro-transaction-import"),
+    path("<int:pk>/", views_import.import_batch, name="retro-import-batch"),
+    path("<int:pk>/errors.csv", views_import.import_error_report, name="retro-import-errors"),
+]

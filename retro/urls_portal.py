@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""The member portal: a member's own retro claims."""
 
-urlpatterns = []
+from django.urls import path
+
+from retro.views import portal
+
+urlpatterns = [
+    path("", portal.portal_home, name="portal-home"),
+    path("claims/<str:number>/", portal.portal_claim_detail, name="portal-claim-detail"),
+]

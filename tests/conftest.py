@@ -12,6 +12,13 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_REASON = "needs PostgreSQL (set DATABASE_URL=postgres://...)"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # The production hasher costs ~1 s per user on this machine; tests need no such strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("browser"):
@@ -27,31 +34,44 @@ def _postgres_only(request):
         pytest.skip(POSTGRES_REASON)
 
 
+@pytest.fixture
+def roles(db):
+    """The role groups. Browser tests flush the database after each test, which
+    empties what the data migration created, so they are re-made when missing."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from loyalty.roles import sync_roles
+
+    if not Group.objects.filter(name="CSR").exists():
+        sync_roles(apps)
+
+
 # Personas: one fixed user per role, plus an outsider with no role at all.
 
 
 @pytest.fixture
-def csr(db):
+def csr(roles):
     return UserFactory(username="csr", role="CSR", first_name="Casey")
 
 
 @pytest.fixture
-def supervisor(db):
+def supervisor(roles):
     return UserFactory(username="supervisor", role="Supervisor", first_name="Sam")
 
 
 @pytest.fixture
-def admin_user(db):
+def admin_user(roles):
     return UserFactory(username="admin", role="Admin", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def outsider(db):
+def outsider(roles):
     return UserFactory(username="outsider")
 
 
 @pytest.fixture
-def member_user(db):
+def member_user(roles):
     """A portal user who is a member with one membership."""
     user = UserFactory(username="member", role="Member")
     member = MemberFactory(user=user, first_name="Maëlle", last_name="Dupont-Durand")

@@ -84,8 +84,24 @@ class Activity(models.Model):
         return f"{self.get_kind_display()} {self.occurred_on.isoformat()} · {self.membership.membership_number}"
 
 
+class LedgerEntryQuerySet(models.QuerySet):
+    """Bulk update/delete would bypass the model's guards: refuse them too."""
+
+    def update(self, **kwargs):
+        raise RuntimeError("Ledger entries are append-only: post a reversal instead of editing.")
+
+    def delete(self):
+        raise RuntimeError("Ledger entries are append-only: post a reversal instead of deleting.")
+
+    delete.alters_data = True
+    delete.queryset_only = True
+    update.alters_data = True
+
+
 class LedgerEntry(models.Model):
     """One signed movement of one metric. Never updated, never deleted."""
+
+    objects = LedgerEntryQuerySet.as_manager()
 
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="entries")
     membership = models.ForeignKey("loyalty.Membership", on_delete=models.PROTECT, related_name="ledger_entries")

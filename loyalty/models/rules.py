@@ -44,6 +44,41 @@ class EarningRuleSet(models.Model):
     def is_used(self):
         return self.pk is not None and self.activities.exists()
 
+    USED_MESSAGE = (
+        "“{name}” has already valued activities, so it can no longer be edited or deleted: "
+        "retro postings must keep earning what it said. Create a new rule set for the new period instead "
+        "(an open-ended set may only be given an end date)."
+    )
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            self._refuse_editing_if_used()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_used:
+            raise ValidationError(self.USED_MESSAGE.format(name=self.name))
+        return super().delete(*args, **kwargs)
+
+    def _refuse_editing_if_used(self):
+        """A used set may change only by closing an open end after its last valued activity."""
+        stored = EarningRuleSet.objects.filter(pk=self.pk).first()
+        if stored is None or not stored.is_used:
+            return
+        tracked = ("program_id", "name", "valid_from", "valid_to")
+        changed = [name for name in tracked if getattr(stored, name) != getattr(self, name)]
+        if not changed:
+            return
+        last_used = stored.activities.aggregate(last=models.Max("occurred_on"))["last"]
+        closing_open_end = (
+            changed == ["valid_to"]
+            and stored.valid_to is None
+            and self.valid_to is not None
+            and self.valid_to >= last_used
+        )
+        if not closing_open_end:
+            raise ValidationError(self.USED_MESSAGE.format(name=stored.name))
+
     def clean(self):
         if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": "The end date must be on or after the start date."})
@@ -110,3 +145,33 @@ class EarningRule(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        needs = {
+            self.Calculation.FIXED: ("points", "Fixed rules need a number of points."),
+            self.Calculation.PER_CURRENCY_UNIT: ("rate", "Give the points per currency unit."),
+            self.Calculation.PERCENT_OF_AMOUNT: ("rate", "Give the percentage of the amount."),
+            self.Calculation.PERCENT_OF_BASE: ("rate", "Give the percentage of base points."),
+        }
+        field, message = needs.get(self.calculation, (None, None))
+        if field and getattr(self, field) is None:
+            raise ValidationError({field: message})
+        if self.tracker and self.tracker_min is None:
+            raise ValidationError({"tracker_min": "Give the minimum the tracker must reach."})
+        if not isinstance(self.class_multipliers, dict):
+            raise ValidationError({"class_multipliers": 'Use an object such as {"J": 1.5, "Y": 1}.'})
+        for key, value in self.class_multipliers.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValidationError({"class_multipliers": f"The multiplier of “{key}” must be a number."})
+
+    def _refuse_if_set_used(self):
+        if self.rule_set_id and EarningRuleSet.objects.filter(pk=self.rule_set_id, activities__isnull=False).exists():
+            raise ValidationError(EarningRuleSet.USED_MESSAGE.format(name=self.rule_set.name))
+
+    def save(self, *args, **kwargs):
+        self._refuse_if_set_used()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_set_used()
+        return super().delete(*args, **kwargs)

@@ -48,6 +48,12 @@ class RetroClaim(FSMModelMixin, models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     eligible_until = models.DateField(help_text="After this date an unmatched claim becomes Not Matched.")
     resolved_at = models.DateTimeField(null=True, blank=True)
+    estimated_points = models.IntegerField(
+        null=True, blank=True, help_text="Points the matched transaction is expected to earn (approval queue)."
+    )
+    notifications_sent = models.JSONField(
+        default=list, blank=True, editable=False, help_text="Outcomes already emailed, so a retried task sends once."
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

@@ -1,0 +1,81 @@
+"""Parse rows in a background thread while the database writes the previous chunk (Python and SQL overlap)."""
+
+import queue
+import threading
+
+from retro.imports.rows import RowRejected
+
+_DONE = object()
+
+
+class Chunk:
+    """One chunk ready to write: the writer's prepared payload, its row count, and the rejected rows."""
+
+    __slots__ = ("prepared", "good", "bad")
+
+    def __init__(self, prepared, good, bad):
+        self.prepared, self.good, self.bad = prepared, good, bad
+
+
+def error_entry(number, reason, original):
+    # [column, value] pairs, not a dict: PostgreSQL's jsonb would lose the file's column order.
+    if isinstance(original, dict):
+        original = [[str(column), value] for column, value in original.items()]
+    return {"row": number, "reason": reason, "original": original}
+
+
+def _chunks(parser, writer, records, chunk_size):
+    good, bad = [], []
+    parse = parser.parse
+    for number, raw, original in records:
+        if isinstance(raw, RowRejected):
+            bad.append(error_entry(number, raw.reason, original))
+        else:
+            try:
+                good.append(parse(raw))
+            except RowRejected as exc:
+                bad.append(error_entry(number, exc.reason, original))
+        if len(good) + len(bad) >= chunk_size:
+            yield Chunk(writer.prepare(good) if good else None, len(good), bad)
+            good, bad = [], []
+    if good or bad:
+        yield Chunk(writer.prepare(good) if good else None, len(good), bad)
+
+
+def parsed_chunks(parser, writer, records, chunk_size, *, depth=2):
+    """Yield Chunks produced by a parsing thread; at most `depth` wait, so memory stays bounded.
+
+    The parser and writer.prepare() touch no database, so the thread needs no connection of its own
+    and the caller's transaction sees every write.
+    """
+    handoff = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for chunk in _chunks(parser, writer, records, chunk_size):
+                while not stop.is_set():
+                    try:
+                        handoff.put(chunk, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            handoff.put(exc)
+
+    thread = threading.Thread(target=produce, name="retro-import-parser", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)

@@ -1,0 +1,172 @@
+"""Retro claim keys: which fields form a program's composite key, their normalisation, the stored match key."""
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+
+from retro.models import RetroClaimKey, RetroClaimKeyField
+
+# Parts are joined with "|"; text values escape "\" and "|" first, so the join is
+# injective: two different sets of normalised values never give the same key.
+SEPARATOR = "|"
+MAX_KEY_LENGTH = 255  # RetroTransaction.match_key / RetroClaim.match_key
+HASH_PREFIX = "sha256:"
+REQUIRED = "This field is required."
+_SPACES = re.compile(r"\s+")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_LAST_FOUR = re.compile(r"^[0-9]{4}$")
+
+
+def key_definition(program, transaction_type):
+    """The RetroClaimKey of a program and transaction type, or None when retro keys are not set up."""
+    program_id = getattr(program, "pk", program)
+    return RetroClaimKey.objects.filter(program_id=program_id, transaction_type=transaction_type).first()
+
+
+def key_fields_for(program, transaction_type):
+    """The fields forming the key, in order (each has .form_name, .get_field_display(), .field)."""
+    program_id = getattr(program, "pk", program)
+    return list(
+        RetroClaimKeyField.objects.filter(key__program_id=program_id, key__transaction_type=transaction_type)
+        .select_related("key")
+        .order_by("position", "id")
+    )
+
+
+# --- normalisation of one value -------------------------------------------------------------
+
+
+def _text(value):
+    text = unicodedata.normalize("NFKC", str(value))
+    text = _SPACES.sub(" ", text).strip().casefold()
+    return text.replace("\\", "\\\\").replace(SEPARATOR, "\\" + SEPARATOR)
+
+
+def normalise_amount(value):
+    if isinstance(value, Decimal | int):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        amount = Decimal(repr(value))
+    else:
+        text = str(value).strip().replace(" ", "").replace("\u00a0", "")
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")  # "12,50": a decimal comma
+        else:
+            text = text.replace(",", "")  # "1,234.50": a thousands separator
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError("Enter an amount such as 12.50.")
+    if not amount.is_finite():
+        raise ValidationError("Enter an amount such as 12.50.")
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def normalise_date(value):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ValidationError("Enter a date as YYYY-MM-DD.")
+
+
+def _normalise_value(key_field, value):
+    """One part of the key as stored text; ValidationError with a readable message if malformed."""
+    field = key_field.field
+    if field == "amount":
+        return f"{normalise_amount(value):.2f}"
+    if field == "transaction_date":
+        return normalise_date(value).isoformat()
+    if field == "currency":
+        code = str(value).strip().upper()
+        if not _CURRENCY.match(code):
+            raise ValidationError("Enter a three-letter currency code such as EUR.")
+        return code.casefold()
+    if field == "card_last_four":
+        digits = str(value).strip()
+        if not _LAST_FOUR.match(digits):
+            raise ValidationError("Enter the last four digits of the card.")
+        return digits
+    return _text(value)
+
+
+def _is_blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def build_key(parts):
+    """Join normalised parts into the stored match key (hashed if it would not fit the column)."""
+    key = SEPARATOR.join(parts)
+    if len(key) > MAX_KEY_LENGTH:
+        key = HASH_PREFIX + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def normalise_with_fields(key_fields, values):
+    """The match key of `values` under these key fields; ValidationError({form_name: message})."""
+    if not key_fields:
+        raise ValidationError("Retro claim keys are not set up for this program and transaction type.")
+    errors, parts = {}, []
+    for key_field in key_fields:
+        value = values.get(key_field.form_name)
+        if _is_blank(value):
+            errors[key_field.form_name] = REQUIRED
+            continue
+        try:
+            parts.append(_normalise_value(key_field, value))
+        except ValidationError as exc:
+            errors[key_field.form_name] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    return build_key(parts)
+
+
+def normalise_key(program, transaction_type, values):
+    """The stored match key for key values entered in a form, a CSV row or an API call."""
+    return normalise_with_fields(key_fields_for(program, transaction_type), values)
+
+
+def transaction_key_values(txn):
+    """A retro transaction's values under the key's form names (attributes as attr_<name>)."""
+    values = {
+        "location_code": txn.location_code,
+        "transaction_date": txn.occurred_on,
+        "reference": txn.reference,
+        "amount": txn.amount,
+        "currency": txn.currency,
+        "register_id": txn.register_id,
+        "card_last_four": txn.card_last_four,
+    }
+    for name, value in (txn.attributes or {}).items():
+        values[f"attr_{name}"] = value
+    return values
+
+
+def transaction_match_key(txn, key_fields=None):
+    """The stored key of a transaction; pass key_fields to avoid a query per row in bulk work."""
+    if key_fields is None:
+        key_fields = key_fields_for(txn.program_id, txn.transaction_type)
+    return normalise_with_fields(key_fields, transaction_key_values(txn))
+
+
+def unmatchable_key(kind, pk):
+    """A key no other row can have: for rows whose values do not fit the current key definition."""
+    return f"!{kind}{pk}"
+
+
+def key_date_value(key_fields, values):
+    """The transaction date entered as part of the key, if the key has one (else None)."""
+    for key_field in key_fields:
+        if key_field.field == "transaction_date" and not _is_blank(values.get(key_field.form_name)):
+            try:
+                return normalise_date(values[key_field.form_name])
+            except ValidationError:
+                return None
+    return None

@@ -1,0 +1,89 @@
+"""Read queries for retro claims: who may see which claims, a claim's history and points."""
+
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django_fsm_log.models import StateLog
+
+from loyalty.models import LedgerEntry, Member, Metric
+from retro.models import RetroClaim, RetroClaimKey
+
+
+def _award_points_subquery():
+    """Spendable points the claim's activity earned, summed in the database."""
+    entries = (
+        LedgerEntry.objects.filter(activity_id=OuterRef("activity_id"), metric__in=Metric.award())
+        .order_by()
+        .values("activity_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(entries), Value(0), output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+def _with_related(queryset):
+    return queryset.select_related(
+        "program",
+        "membership__member",
+        "membership__program",
+        "submitted_by",
+        "matched_transaction",
+        "activity",
+    ).annotate(points=_award_points_subquery())
+
+
+def retro_claims_visible_to(user):
+    """The one place that decides which retro claims a user may see.
+
+    Staff with retro.view_retroclaim see every claim; a portal member sees only
+    the claims of their own memberships; anyone else sees none.
+    """
+    claims = RetroClaim.objects.all()
+    if not user.is_authenticated:
+        return claims.none()
+    if user.has_perm("retro.view_retroclaim"):
+        return _with_related(claims)
+    if user.has_perm("retro.submit_own_retro_claim"):
+        member = member_for_user(user)
+        if member is None:
+            return claims.none()
+        return _with_related(claims.filter(membership__member=member))
+    return claims.none()
+
+
+def member_for_user(user):
+    """The Member linked to a portal login, or None."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.filter(user=user).prefetch_related("memberships__program").first()
+
+
+def member_retro_claims(*, user, member):
+    return retro_claims_visible_to(user).filter(membership__member=member)
+
+
+def retro_claim_history(claim):
+    """Every transition of a claim, oldest first: when, by whom, from, to and why."""
+    return StateLog.objects.for_(claim).select_related("by", "content_type").order_by("timestamp", "id")
+
+
+def transaction_types_for(program):
+    """Transaction types with a retro claim key in this program, purchase first."""
+    types = list(
+        RetroClaimKey.objects.filter(program=program)
+        .order_by("transaction_type")
+        .values_list("transaction_type", flat=True)
+    )
+    return sorted(types, key=lambda t: (t != "purchase", t))
+
+
+def claim_points(claim):
+    """Spendable points the claim's activity posted (0 when nothing was posted)."""
+    points = getattr(claim, "points", None)
+    if points is not None:
+        return int(points)
+    if claim.activity_id is None:
+        return 0
+    total = LedgerEntry.objects.filter(activity_id=claim.activity_id, metric__in=Metric.award()).aggregate(
+        total=Sum("quantity")
+    )["total"]
+    return int(total or 0)

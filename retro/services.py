@@ -1,0 +1,298 @@
+"""Retro claim writes: settings, submission (with an immediate match), approval, rejection, reversal, key changes."""
+
+import datetime as dt
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from retro import keys
+from retro.matching import (
+    eligible_until,
+    match_retro_claim,
+    post_claim_activity,
+    program_today,
+    release_transaction,
+)
+from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus, RetroSettings, RetroTransaction
+from retro.notifications import queue_outcome_email
+
+S = RetroClaimStatus
+NUMBER_PREFIX = "RC"
+
+
+class RetroClaimRefused(ValidationError):
+    """A submission the program's retro settings do not allow."""
+
+
+def ensure_settings(program) -> RetroSettings:
+    retro_settings, _ = RetroSettings.objects.get_or_create(program=program)
+    return retro_settings
+
+
+def claim_number(pk):
+    return f"{NUMBER_PREFIX}{pk:08d}"
+
+
+def _check_enabled_and_limit(*, membership, retro_settings):
+    if not retro_settings.retro_enabled:
+        raise RetroClaimRefused(f"Retro claims are not enabled for {membership.program.name}.")
+    count, days = retro_settings.submission_limit_count, retro_settings.submission_limit_days
+    if count is not None and days is not None:
+        since = timezone.now() - dt.timedelta(days=days)
+        recent = RetroClaim.objects.filter(membership=membership, submitted_at__gte=since).count()
+        if recent >= count:
+            raise RetroClaimRefused(
+                f"This member has reached the limit of {count} retro claim{'s' if count != 1 else ''} "
+                f"in {days} day{'s' if days != 1 else ''}."
+            )
+
+
+def _check_date(*, membership, retro_settings, transaction_date, today):
+    if transaction_date > today:
+        raise RetroClaimRefused({"transaction_date": "The transaction date cannot be in the future."})
+    age = (today - transaction_date).days
+    if age > retro_settings.max_transaction_age_days:
+        raise RetroClaimRefused(
+            {
+                "transaction_date": f"The transaction is {age} days old; retro claims accept transactions up to "
+                f"{retro_settings.max_transaction_age_days} days old."
+            }
+        )
+    earliest = membership.joined_on - dt.timedelta(days=retro_settings.enrolment_buffer_days)
+    if transaction_date < earliest:
+        buffer = retro_settings.enrolment_buffer_days
+        raise RetroClaimRefused(
+            {
+                "transaction_date": f"The transaction is dated before {earliest.isoformat()}: the member enrolled on "
+                f"{membership.joined_on.isoformat()} and claims may go back {buffer} day{'s' if buffer != 1 else ''}."
+            }
+        )
+
+
+def _key_and_date(key_fields, key_values, transaction_date):
+    """The stored key and the transaction date, or every field error at once."""
+    errors, match_key, date = {}, None, None
+    try:
+        match_key = keys.normalise_with_fields(key_fields, key_values)
+    except ValidationError as exc:
+        errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages})
+    try:
+        date = _resolve_transaction_date(key_fields, key_values, transaction_date)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return match_key, date
+
+
+def _resolve_transaction_date(key_fields, key_values, transaction_date):
+    if transaction_date is not None:
+        try:
+            return keys.normalise_date(transaction_date)
+        except ValidationError as exc:
+            raise ValidationError({"transaction_date": exc.messages})
+    from_key = keys.key_date_value(key_fields, key_values)
+    if from_key is None and not any(f.field == "transaction_date" for f in key_fields):
+        raise ValidationError({"transaction_date": keys.REQUIRED})
+    return from_key
+
+
+def submit_retro_claim(
+    *, membership, channel, submitted_by, key_values: dict, transaction_type="purchase", transaction_date=None
+) -> RetroClaim:
+    """Check the program's settings, record the claim and match it at once; its status says the outcome."""
+    program = membership.program
+    retro_settings = ensure_settings(program)
+    today = program_today(program)
+    with transaction.atomic():
+        if retro_settings.retro_enabled and retro_settings.submission_limit_count is not None:
+            # Lock the membership so two submissions at once cannot both slip under the submission limit.
+            type(membership).objects.select_for_update().filter(pk=membership.pk).first()
+        # The settings first (retro on, the limit), then the key fields, then what the date allows.
+        _check_enabled_and_limit(membership=membership, retro_settings=retro_settings)
+        key_fields = keys.key_fields_for(program, transaction_type)
+        key_values = dict(key_values or {})
+        match_key, date = _key_and_date(key_fields, key_values, transaction_date)
+        _check_date(membership=membership, retro_settings=retro_settings, transaction_date=date, today=today)
+        definition = key_fields[0].key
+        claim = RetroClaim.objects.create(
+            number=f"tmp{uuid.uuid4().hex[:17]}",  # the real number comes from the id, set before the first save
+            program=program,
+            membership=membership,
+            transaction_type=transaction_type,
+            channel=channel,
+            submitted_by=submitted_by if getattr(submitted_by, "pk", None) else None,
+            submitted_at=timezone.now(),
+            transaction_date=date,
+            key_values={k: _json_value(v) for k, v in key_values.items()},
+            match_key=match_key,
+            key_version=definition.version,
+            eligible_until=eligible_until(date, retro_settings),
+        )
+        claim.number = claim_number(claim.pk)
+        return match_retro_claim(claim=claim, retro_settings=retro_settings, by=claim.submitted_by, today=today)
+
+
+def _json_value(value):
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _locked_claim(claim):
+    return (
+        RetroClaim.objects.select_for_update(of=("self",))
+        .select_related("program", "membership__program", "matched_transaction")
+        .get(pk=claim.pk)
+    )
+
+
+def _refuse_unless(claim, allowed, action):
+    if claim.status not in allowed:
+        raise ValidationError(
+            f"Claim {claim.number} is {claim.get_status_display()}; only "
+            f"{' or '.join(str(S(s).label) for s in allowed)} claims can be {action}."
+        )
+
+
+def approve_retro_claim(*, claim, by, reason="") -> RetroClaim:
+    """Approve a Pending Approval claim: post its activity (or Transaction Failed, with the reason)."""
+    with transaction.atomic():
+        claim = _locked_claim(claim)
+        _refuse_unless(claim, [S.PENDING_APPROVAL], "approved")
+        txn = claim.matched_transaction
+        post_claim_activity(claim=claim, txn=txn, by=by, approving=True, note=(reason or "").strip())
+        claim.save()
+        queue_outcome_email(claim, ensure_settings(claim.program))
+    return claim
+
+
+def reject_retro_claim(*, claim, by, reason) -> RetroClaim:
+    """Reject a Pending Approval claim: it becomes Not Matched and its transaction returns to the pool."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the claim is rejected."})
+    with transaction.atomic():
+        claim = _locked_claim(claim)
+        _refuse_unless(claim, [S.PENDING_APPROVAL], "rejected")
+        if claim.matched_transaction_id:
+            release_transaction(claim, claim.matched_transaction)
+        claim.failure_reason = reason.strip()
+        claim.reject(by=by, description=claim.failure_reason)
+        claim.resolved_at = timezone.now()
+        claim.save()
+        queue_outcome_email(claim, ensure_settings(claim.program), outcome="not_matched")
+    return claim
+
+
+def reverse_retro_claim(*, claim, by, reason) -> RetroClaim:
+    """Reverse a Matched claim: reverse its activity, return the transaction; this member can't match it again."""
+    from loyalty import services as loyalty_services
+
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the claim is reversed."})
+    with transaction.atomic():
+        claim = _locked_claim(claim)
+        _refuse_unless(claim, [S.MATCHED], "reversed")
+        if claim.activity_id:
+            loyalty_services.reverse_activity(activity=claim.activity, reason=reason.strip(), caused_by=by)
+        if claim.matched_transaction_id:
+            release_transaction(claim, claim.matched_transaction)
+        claim.failure_reason = reason.strip()
+        claim.reverse(by=by, description=claim.failure_reason)
+        claim.resolved_at = timezone.now()
+        claim.save()
+    return claim
+
+
+def claim_history(claim):
+    """The claim's transitions, newest first (django-fsm-log)."""
+    from django_fsm_log.models import StateLog
+
+    return StateLog.objects.for_(claim).select_related("by").order_by("-timestamp", "-id")
+
+
+# --- key definition changes ------------------------------------------------------------------
+
+
+def schedule_key_recompute(*, key: RetroClaimKey) -> RetroClaimKey:
+    """After the fields of a key changed: bump its version and recompute stored keys in the background."""
+    from retro.tasks import recompute_retro_keys
+
+    with transaction.atomic():
+        key = RetroClaimKey.objects.select_for_update().get(pk=key.pk)
+        key.version += 1
+        key.recompute_state = RetroClaimKey.RecomputeState.QUEUED
+        key.recompute_done = 0
+        key.recompute_total = 0
+        key.recompute_error = ""
+        key.save(update_fields=["version", "recompute_state", "recompute_done", "recompute_total", "recompute_error"])
+        key_id, version = key.pk, key.version
+        transaction.on_commit(lambda: recompute_retro_keys.delay(key_id, version))
+    return key
+
+
+def recompute_stored_keys(*, key_id, version, batch_size=2000):
+    """Recompute match keys of the pool and of Outstanding claims for one key definition, in batches.
+
+    Progress is committed after each batch so admin can show it. A newer version
+    (another edit meanwhile) stops this run: the newer task redoes the work.
+    """
+    key = RetroClaimKey.objects.get(pk=key_id)
+    if key.version != version:
+        return
+    fields = keys.key_fields_for(key.program_id, key.transaction_type)
+    txns = RetroTransaction.objects.filter(program_id=key.program_id, transaction_type=key.transaction_type)
+    claims = RetroClaim.objects.filter(
+        program_id=key.program_id, transaction_type=key.transaction_type, status=S.OUTSTANDING
+    )
+    total = txns.count() + claims.count()
+    _progress(key_id, version, state=RetroClaimKey.RecomputeState.RUNNING, done=0, total=total)
+    done = 0
+    try:
+        for model, queryset in ((RetroTransaction, txns), (RetroClaim, claims)):
+            last_id = 0
+            while True:
+                rows = list(queryset.filter(pk__gt=last_id).order_by("pk")[:batch_size])
+                if not rows:
+                    break
+                for row in rows:
+                    row.match_key = _recomputed_key(row, fields)
+                    if model is RetroClaim:
+                        row.key_version = version
+                with transaction.atomic():
+                    update = ["match_key", "key_version"] if model is RetroClaim else ["match_key"]
+                    model.objects.bulk_update(rows, update, batch_size=500)
+                last_id = rows[-1].pk
+                done += len(rows)
+                if not _progress(key_id, version, done=done):
+                    return
+    except Exception as exc:
+        _progress(key_id, version, state=RetroClaimKey.RecomputeState.FAILED, error=str(exc)[:2000])
+        raise
+    _progress(key_id, version, state=RetroClaimKey.RecomputeState.IDLE, done=done)
+
+
+def _recomputed_key(row, fields):
+    try:
+        if isinstance(row, RetroTransaction):
+            return keys.transaction_match_key(row, fields)
+        return keys.normalise_with_fields(fields, row.key_values)
+    except ValidationError:
+        # Values that do not fit the new definition can never match anything.
+        return keys.unmatchable_key("t" if isinstance(row, RetroTransaction) else "c", row.pk)
+
+
+def _progress(key_id, version, *, state=None, done=None, total=None, error=None):
+    """Write progress for this version only; False when a newer version has taken over."""
+    changes = {}
+    if state is not None:
+        changes["recompute_state"] = state
+    if done is not None:
+        changes["recompute_done"] = done
+    if total is not None:
+        changes["recompute_total"] = total
+    if error is not None:
+        changes["recompute_error"] = error
+    return bool(RetroClaimKey.objects.filter(pk=key_id, version=version).update(**changes))

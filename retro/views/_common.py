@@ -1,0 +1,95 @@
+"""Helpers shared by the retro claim screens: access, submission through the service, outcomes."""
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+
+from retro import services
+from retro.forms import RetroClaimSubmitForm
+from retro.keys import key_fields_for
+from retro.models import RetroClaimStatus
+from retro.selectors import claim_points, transaction_types_for
+
+PAGE_SIZE = 20
+S = RetroClaimStatus
+
+
+def staff_screen(permission):
+    """Anonymous users go to the login page; a signed-in user without the permission gets a 403."""
+
+    def decorate(view):
+        return login_required(permission_required(permission, raise_exception=True)(view))
+
+    return decorate
+
+
+def paginate(request, queryset, size=PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def query_without_page(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def choose_membership(memberships, wanted):
+    for membership in memberships:
+        if membership.membership_number == wanted:
+            return membership
+    return memberships[0] if memberships else None
+
+
+def submission_setup(program, wanted_type):
+    """The transaction types with a key, the chosen one, and its key fields (empty if none defined)."""
+    types = transaction_types_for(program)
+    transaction_type = wanted_type if wanted_type in types else (types[0] if types else "purchase")
+    key_fields = key_fields_for(program, transaction_type) if types else []
+    return types, transaction_type, key_fields
+
+
+def submit_from_form(form, *, membership, channel, user, transaction_type):
+    """Submit a valid form through the service; on refusal put the reasons on the form and return None."""
+    try:
+        return services.submit_retro_claim(
+            membership=membership,
+            channel=channel,
+            submitted_by=user,
+            key_values=form.key_values(),
+            transaction_type=transaction_type,
+            transaction_date=form.transaction_date(),
+        )
+    except ValidationError as error:
+        form.add_service_error(error)
+        return None
+
+
+def outcome_of(claim):
+    """What the person who submitted sees right after: a Bootstrap level and a sentence."""
+    currency = claim.program.currency_name
+    status = claim.status
+    if status == S.MATCHED:
+        return "success", f"Matched: {claim_points(claim)} {currency} earned (claim {claim.number})."
+    if status == S.PENDING_APPROVAL:
+        return "info", f"Pending Approval: claim {claim.number} matched a transaction and waits for a supervisor."
+    if status == S.OUTSTANDING:
+        return "info", (
+            f"Outstanding: claim {claim.number} has no matching transaction yet; "
+            f"it stays eligible until {claim.eligible_until:%Y-%m-%d}."
+        )
+    if status == S.ALREADY_CLAIMED:
+        return "warning", f"Already Claimed: the matching transaction was already credited (claim {claim.number})."
+    if status == S.TRANSACTION_FAILED:
+        return "danger", f"Transaction Failed: {claim.failure_reason or 'the activity could not be posted'}."
+    if status == S.NOT_MATCHED:
+        reason = claim.failure_reason or "no transaction matches it, and it will not be retried."
+        return "warning", f"Not Matched: {reason}"
+    return "info", f"Claim {claim.number}: {claim.get_status_display()}."
+
+
+def key_rows(claim):
+    """The key values as entered, labelled as the key definition names them."""
+    labels = {}
+    for key_field in key_fields_for(claim.program_id, claim.transaction_type):
+        labels[key_field.form_name] = RetroClaimSubmitForm.label_for(key_field)
+    return [(labels.get(name, name), value) for name, value in (claim.key_values or {}).items()]

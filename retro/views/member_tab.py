@@ -1,0 +1,85 @@
+"""The member profile's Retro claims tab: submit a claim for the member and list their claims."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from loyalty.models import Member
+from retro import selectors
+from retro.forms import RetroClaimSubmitForm
+from retro.models import RetroClaim
+from retro.views._common import (
+    choose_membership,
+    outcome_of,
+    paginate,
+    staff_screen,
+    submission_setup,
+    submit_from_form,
+)
+
+
+@staff_screen("retro.view_retroclaim")
+def member_retro_claims(request, member_number):
+    member = Member.objects.prefetch_related("memberships__program").filter(member_number=member_number).first()
+    if member is None:
+        raise Http404(f"No member has the number “{member_number}”.")
+    memberships = list(member.memberships.all())
+    params = request.POST if request.method == "POST" else request.GET
+    membership = choose_membership(memberships, params.get("membership"))
+    can_submit = request.user.has_perm("retro.add_retroclaim")
+    if request.method == "POST" and not can_submit:
+        raise PermissionDenied
+    types, transaction_type, key_fields = ([], "purchase", [])
+    if membership is not None:
+        types, transaction_type, key_fields = submission_setup(membership.program, params.get("transaction_type"))
+
+    form, outcome = None, None
+    if can_submit and key_fields:
+        form = RetroClaimSubmitForm(request.POST or None, key_fields=key_fields)
+    if request.method == "POST" and form is not None and form.is_valid():
+        claim = submit_from_form(
+            form,
+            membership=membership,
+            channel=RetroClaim.Channel.CSR,
+            user=request.user,
+            transaction_type=transaction_type,
+        )
+        if claim is not None:
+            outcome = outcome_of(claim)
+            if not request.htmx:
+                # Without htmx: post, redirect, get, with the outcome as a message.
+                getattr(messages, {"danger": "error"}.get(outcome[0], outcome[0]))(request, outcome[1])
+                url = reverse("member-retro-claims", args=[member.member_number])
+                return redirect(f"{url}?membership={membership.membership_number}")
+            form = RetroClaimSubmitForm(key_fields=key_fields)
+
+    claims = selectors.member_retro_claims(user=request.user, member=member)
+    if membership is not None:
+        claims = claims.filter(membership=membership)
+    page = paginate(request, claims)
+    context = {
+        "member": member,
+        "memberships": memberships,
+        "membership": membership,
+        "transaction_types": types,
+        "transaction_type": transaction_type,
+        "form": form,
+        "can_submit": can_submit,
+        "outcome": outcome,
+        "page": page,
+        "query": _tab_query(request, membership),
+        "tab_url": reverse("member-retro-claims", args=[member.member_number]),
+    }
+    template = "retro/partials/member_claims.html" if request.htmx else "retro/member_claims.html"
+    return render(request, template, context)
+
+
+def _tab_query(request, membership):
+    """Page links keep the chosen membership, also after an htmx POST (which has no query string)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    if membership is not None:
+        query["membership"] = membership.membership_number
+    return query.urlencode()

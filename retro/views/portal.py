@@ -1,0 +1,73 @@
+"""The member portal: a member submits retro claims and sees only their own."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+
+from retro.forms import RetroClaimSubmitForm
+from retro.models import RetroClaim
+from retro.selectors import member_for_user, retro_claims_visible_to
+from retro.views._common import choose_membership, key_rows, outcome_of, paginate, submission_setup, submit_from_form
+
+
+def _portal_member(request):
+    """The signed-in member, or a 403 page saying why there is none."""
+    if not request.user.has_perm("retro.submit_own_retro_claim"):
+        raise PermissionDenied
+    return member_for_user(request.user)
+
+
+def _no_member(request):
+    return render(request, "portal/no_member.html", status=403)
+
+
+@login_required
+def portal_home(request):
+    member = _portal_member(request)
+    if member is None:
+        return _no_member(request)
+    memberships = list(member.memberships.all())
+    params = request.POST if request.method == "POST" else request.GET
+    membership = choose_membership(memberships, params.get("membership"))
+    types, transaction_type, key_fields = ([], "purchase", [])
+    if membership is not None:
+        types, transaction_type, key_fields = submission_setup(membership.program, params.get("transaction_type"))
+    form = RetroClaimSubmitForm(request.POST or None, key_fields=key_fields) if key_fields else None
+
+    if request.method == "POST" and form is not None and form.is_valid():
+        claim = submit_from_form(
+            form,
+            membership=membership,
+            channel=RetroClaim.Channel.PORTAL,
+            user=request.user,
+            transaction_type=transaction_type,
+        )
+        if claim is not None:
+            level, text = outcome_of(claim)
+            getattr(messages, {"danger": "error"}.get(level, level))(request, text)
+            return redirect("portal-claim-detail", number=claim.number)
+
+    claims = retro_claims_visible_to(request.user)
+    page = paginate(request, claims)
+    context = {
+        "member": member,
+        "memberships": memberships,
+        "membership": membership,
+        "transaction_types": types,
+        "transaction_type": transaction_type,
+        "form": form,
+        "page": page,
+        "query": f"membership={membership.membership_number}" if membership else "",
+    }
+    return render(request, "portal/home.html", context)
+
+
+@login_required
+def portal_claim_detail(request, number):
+    member = _portal_member(request)
+    if member is None:
+        return _no_member(request)
+    # Scoped to the member's own claims: someone else's number is simply not found.
+    claim = get_object_or_404(retro_claims_visible_to(request.user).filter(membership__member=member), number=number)
+    return render(request, "portal/claim_detail.html", {"claim": claim, "member": member, "key_rows": key_rows(claim)})

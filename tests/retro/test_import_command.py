@@ -1,0 +1,111 @@
+"""import_retro_transactions: streams a CSV into the pool (COPY on PostgreSQL, bulk_create on SQLite)."""
+
+import csv
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from retro.imports.writers import CopyWriter, OrmWriter, writer_for
+from retro.models import RetroImportBatch, RetroTransaction
+from tests.retro.import_helpers import HEADER, csv_text, good_row, mixed_rows, program_with_purchase_key
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def program():
+    return program_with_purchase_key()
+
+
+def _run(path, *args):
+    out_lines = []
+
+    class Out:
+        def write(self, text):
+            out_lines.append(text)
+
+        def flush(self):
+            pass
+
+    err = Out()
+    out = Out()
+    call_command("import_retro_transactions", str(path), *args, stdout=out, stderr=err)
+    return "".join(out_lines)
+
+
+def test_the_command_uses_copy_on_postgresql_and_bulk_create_elsewhere(program):
+    batch = RetroImportBatch.objects.create(program=program, channel="command")
+    expected = CopyWriter if connection.vendor == "postgresql" else OrmWriter
+    assert isinstance(writer_for(batch), expected)
+
+
+def test_the_command_imports_good_rows_and_writes_the_error_report_next_to_the_file(program, tmp_path):
+    path = tmp_path / "pos.csv"
+    path.write_text(csv_text(mixed_rows()))
+    output = _run(path, "--program", "shop")
+    assert "3 imported, 0 duplicates, 3 rejected" in output
+    assert sorted(RetroTransaction.objects.values_list("source_id", flat=True)) == ["POS-1", "POS-3", "POS-5"]
+    with (tmp_path / "pos.csv.errors.csv").open() as report:
+        lines = list(csv.reader(report))
+    assert lines[0][:3] == ["row", "reason", "source_id"]
+    assert [line[0] for line in lines[1:]] == ["3", "5", "7"]
+    assert lines[2][1].startswith("amount") and "twelve" in lines[2]
+
+
+def test_running_the_command_twice_adds_nothing(program, tmp_path):
+    path = tmp_path / "pos.csv"
+    path.write_text(csv_text([good_row(n) for n in range(25)]))
+    _run(path, "--program", "shop", "--chunk-size", "10")
+    output = _run(path, "--program", "shop", "--chunk-size", "10", "--errors", str(tmp_path / "again.csv"))
+    assert "0 imported, 25 duplicates, 0 rejected" in output
+    assert RetroTransaction.objects.count() == 25
+    assert (tmp_path / "again.csv").read_text().strip() == "row,reason," + ",".join(HEADER)
+
+
+def test_values_survive_the_copy_round_trip(program, tmp_path):
+    path = tmp_path / "pos.csv"
+    header = ["source_id", "occurred_at", "location_code", "reference", "amount", "currency", "attr_note"]
+    row = good_row(1, occurred_at="2023-03-26 02:30", reference="tab\\slash", attr_note='say "hi"\nthere')
+    path.write_text(csv_text([row], header=header))
+    _run(path, "--program", "shop", "--no-progress")
+    txn = RetroTransaction.objects.get()
+    assert txn.reference == "tab\\slash"
+    assert txn.attributes == {"note": 'say "hi"\nthere'}
+    assert str(txn.amount) == "12.50" and txn.currency == "EUR"
+    assert txn.occurred_on.isoformat() == "2023-03-26"
+
+
+def test_the_progress_bar_goes_to_stderr(program, tmp_path, capsys):
+    path = tmp_path / "pos.csv"
+    path.write_text(csv_text([good_row(n) for n in range(5)]))
+    call_command("import_retro_transactions", str(path), "--program", "shop", "--chunk-size", "2")
+    err = capsys.readouterr().err
+    assert "100%" in err and "5/5 rows" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--program", "nope"], "No program"), (["--program", "shop"], "lacks the required column")],
+)
+def test_bad_arguments_are_command_errors(program, tmp_path, args, message):
+    path = tmp_path / "bad.csv"
+    path.write_text("name,amount\nx,1\n")
+    with pytest.raises(CommandError, match=message):
+        call_command("import_retro_transactions", str(path), *args)
+
+
+def test_a_missing_file_is_a_command_error(program, tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_retro_transactions", str(tmp_path / "none.csv"), "--program", "shop")
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_command_copies_through_the_staging_table(program, tmp_path):
+    path = tmp_path / "pos.csv"
+    path.write_text(csv_text([good_row(n) for n in range(30)] + [good_row(3)]))
+    output = _run(path, "--program", "shop", "--chunk-size", "7")
+    assert "(CopyWriter)" in output and "30 imported, 1 duplicates" in output
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM retro_import_staging")
+        assert cursor.fetchone()[0] == 0  # emptied after each chunk
