@@ -8,6 +8,7 @@ reset at the start of every run so each run measures the same work.
 
 import datetime as dt
 import json
+import os
 import statistics
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import django_on_bench_db, report, timed  # noqa: E402
 
+os.environ.setdefault("DEBUG", "false")  # as deployed: no per-query logging in the measured code
 django_on_bench_db()
 
 from django.db import connection  # noqa: E402

@@ -40,10 +40,12 @@ def roles(db):
     empties what the data migration created, so they are re-made when missing."""
     from django.apps import apps
     from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
 
     from loyalty.roles import sync_roles
 
     if not Group.objects.filter(name="CSR").exists():
+        ContentType.objects.clear_cache()  # ids changed with the flush
         sync_roles(apps)
 
 

@@ -111,9 +111,7 @@ def _compile(with_reference):
 def _reader(model, fields, offset):
     """A function turning this model's slice of a row into an instance (None for an empty LEFT JOIN)."""
     columns = [field.get_col(model._meta.db_table) for field in fields]
-    converters = [
-        connection.ops.get_db_converters(column) + column.get_db_converters(connection) for column in columns
-    ]
+    converters = [connection.ops.get_db_converters(column) + column.get_db_converters(connection) for column in columns]
     names = [field.attname for field in fields]
     pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
 

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from loyalty.models import TierPeriod
 
@@ -31,21 +31,25 @@ def validate_tier_change(*, membership, tier, effective_on, open_period=None):
 
 def change_tier(*, membership, tier, effective_on, reason="", changed_by=None):
     """Close the open tier period the day before `effective_on` and open one for `tier`."""
-    with transaction.atomic():
-        open_period = (
-            TierPeriod.objects.select_for_update()
-            .select_related("tier")
-            .filter(membership=membership, valid_to__isnull=True)
-            .first()
-        )
-        validate_tier_change(membership=membership, tier=tier, effective_on=effective_on, open_period=open_period)
-        if open_period is not None:
-            open_period.valid_to = effective_on - dt.timedelta(days=1)
-            open_period.save(update_fields=["valid_to"])
-        return TierPeriod.objects.create(
-            membership=membership,
-            tier=tier,
-            valid_from=effective_on,
-            reason=(reason or "")[:200],
-            changed_by=changed_by,
-        )
+    try:
+        with transaction.atomic():
+            open_period = (
+                TierPeriod.objects.select_for_update()
+                .select_related("tier")
+                .filter(membership=membership, valid_to__isnull=True)
+                .first()
+            )
+            validate_tier_change(membership=membership, tier=tier, effective_on=effective_on, open_period=open_period)
+            if open_period is not None:
+                open_period.valid_to = effective_on - dt.timedelta(days=1)
+                open_period.save(update_fields=["valid_to"])
+            return TierPeriod.objects.create(
+                membership=membership,
+                tier=tier,
+                valid_from=effective_on,
+                reason=(reason or "")[:200],
+                changed_by=changed_by,
+            )
+    except IntegrityError:
+        # Two first tiers racing (nothing to lock yet): the database let one through.
+        raise ValidationError("Another change of this member's tier was saved at the same time; reload and retry.")

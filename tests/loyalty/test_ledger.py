@@ -129,6 +129,24 @@ def test_an_adjustment_posts_exactly_its_buckets(membership, csr):
     assert balances["qualifying_miles"] == 0
 
 
+def test_a_redemption_posts_the_quantities_it_is_given_without_rules(membership):
+    purchase(membership, "RCPT-7")
+
+    redemption = services.post_activity(
+        membership=membership,
+        kind="redemption",
+        occurred_on=D(2023, 8, 17),
+        source="exchange",
+        external_reference="BOOK-1",
+        entries={"base": -60},
+    )
+
+    assert selectors.award_balance(membership) == 38
+    assert redemption.rule_set is None and redemption.explanation["given"] is True
+    with pytest.raises(ValidationError, match="none were given"):
+        services.post_activity(membership=membership, kind="redemption", occurred_on=D(2023, 8, 17), source="x")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

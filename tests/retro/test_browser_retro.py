@@ -3,10 +3,7 @@
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
-from django.contrib.contenttypes.models import ContentType
 
-from loyalty.roles import sync_roles
 from retro import services
 from retro.models import RetroClaim
 from tests.factories import MemberFactory, MembershipFactory
@@ -14,13 +11,6 @@ from tests.retro.factories import RetroClaimFactory, RetroTransactionFactory, ke
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    """Browser tests flush the database after each test, data migrations included: re-create the groups."""
-    ContentType.objects.clear_cache()
-    sync_roles(django_apps)
 
 
 def fill_claim_form(page, values):

@@ -20,16 +20,6 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture
-def roles(transactional_db):
-    """Groups come from a data migration; a transactional test before this one flushed them."""
-    from django.apps import apps
-
-    from loyalty.roles import sync_roles
-
-    sync_roles(apps)
-
-
-@pytest.fixture
 def program(db):
     return program_with_purchase_key()
 

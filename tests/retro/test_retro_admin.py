@@ -140,3 +140,23 @@ def test_a_new_key_is_defined_with_its_ordered_fields(admin_client_, django_capt
     key = RetroClaimKey.objects.get(program=program, transaction_type="stay")
     assert [f.form_name for f in key.fields.order_by("position")] == ["reference", "transaction_date"]
     assert key.recompute_state == "idle"
+
+
+def test_rows_that_lack_a_new_key_field_can_no_longer_match(program, django_capture_on_commit_callbacks):
+    from retro.models import RetroClaimKeyField
+    from retro.services import schedule_key_recompute
+
+    txn = RetroTransactionFactory(program=program)
+    claim = submit_retro_claim(
+        membership=member_in(program),
+        channel="csr",
+        submitted_by=None,
+        key_values={"location_code": "X", "transaction_date": str(recent_day()), "reference": "Q", "amount": "1"},
+    )
+    key = RetroClaimKey.objects.get(program=program)
+    RetroClaimKeyField.objects.create(key=key, position=9, field="attribute", attribute_name="till")
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule_key_recompute(key=key)
+    assert RetroTransaction.objects.get(pk=txn.pk).match_key == f"!t{txn.pk}"
+    assert RetroClaim.objects.get(pk=claim.pk).match_key == f"!c{claim.pk}"
+    assert RetroClaimKey.objects.get(pk=key.pk).recompute_state == "idle"
