@@ -39,25 +39,34 @@ class Activity(models.Model):
         REFUND = "refund", "Refund"
         REVERSAL = "reversal", "Reversal"
 
-    membership = models.ForeignKey("loyalty.Membership", on_delete=models.PROTECT, related_name="activities")
+    # Indexes are few on purpose: every one costs each post. Lookups by membership
+    # use the timeline and reference indexes below; the other foreign keys are
+    # only followed from the activity, never searched by.
+    membership = models.ForeignKey(
+        "loyalty.Membership", on_delete=models.PROTECT, related_name="activities", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     occurred_on = models.DateField(help_text="Original (program-local) date: decides rules and tier.")
     occurred_at = models.DateTimeField(null=True, blank=True)
-    posted_at = models.DateTimeField(db_index=True)
+    posted_at = models.DateTimeField()
     source = models.CharField(max_length=30, help_text="Channel that caused it: csr, portal, api, retro, pos…")
     external_reference = models.CharField(max_length=100, blank=True, default="")
     caused_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     description = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
-    location = models.ForeignKey("loyalty.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(
+        "loyalty.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     attributes = models.JSONField(default=dict, blank=True, help_text="distance, cabin, booking_class, nights…")
     rule_set = models.ForeignKey(
         "loyalty.EarningRuleSet", null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
     )
-    tier = models.ForeignKey("loyalty.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    tier = models.ForeignKey(
+        "loyalty.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     explanation = models.JSONField(default=dict, blank=True)
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
@@ -103,8 +112,11 @@ class LedgerEntry(models.Model):
 
     objects = LedgerEntryQuerySet.as_manager()
 
-    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="entries")
-    membership = models.ForeignKey("loyalty.Membership", on_delete=models.PROTECT, related_name="ledger_entries")
+    # Covered by the (activity, metric) and (membership, metric) indexes below.
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    membership = models.ForeignKey(
+        "loyalty.Membership", on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
     metric = models.CharField(max_length=20, choices=Metric.choices)
     quantity = models.DecimalField(max_digits=16, decimal_places=2)
     created_at = models.DateTimeField()
