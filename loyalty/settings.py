@@ -89,6 +89,11 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's own queries bind client-side and are never prepared; the few
+    # hot hand-written statements (loyalty.services.context.run) bind
+    # server-side, and psycopg prepares them after this many runs.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Browser tests and eager Celery touch the file from several threads.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

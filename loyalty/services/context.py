@@ -10,6 +10,7 @@ field converters, so values are exactly what a queryset would give.
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 from loyalty import valuation
 from loyalty.models import Activity, EarningRule, EarningRuleSet, Location, Tier, TierPeriod
@@ -61,7 +62,20 @@ def posting_context(*, membership, day, source="", external_reference=""):
 
 
 def run(sql, params):
-    """Execute hand-written SQL through Django's cursor (logged, errors wrapped) and fetch every row."""
+    """Execute hand-written SQL through Django's cursor (logged, errors wrapped) and fetch every row.
+
+    On PostgreSQL the statement goes through a server-side-binding cursor, so
+    psycopg prepares it after a few runs and the server stops re-planning it
+    on every post (planning cost about as much as executing).
+    """
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+        with wrapper(psycopg.Cursor(connection.connection), connection) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
