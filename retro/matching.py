@@ -3,11 +3,12 @@
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from loyalty.models import Activity, Location
+from loyalty.services.context import run
 from retro.models import RetroClaim, RetroClaimStatus, RetroTransaction
 from retro.notifications import queue_outcome_email
 
@@ -37,12 +38,24 @@ def candidate_transactions(claim, today):
     ).exclude(Exists(reversed_for_member))
 
 
-def reserve_oldest_transaction(claim, candidates):
+def reserve_oldest_transaction(claim, today, *, fresh=False):
     """Take the oldest unclaimed candidate for the claim, or None. The database decides any race.
 
     SKIP LOCKED passes over rows another claim is taking right now; the conditional
     UPDATE plus the claimed_by one-to-one constraint make the database the final word.
+    On PostgreSQL it is one prepared statement (see reserve_in_one_statement).
     """
+    if connection.vendor == "postgresql":
+        if fresh:
+            # A claim inserted by this transaction holds nothing and nobody else can see it: no savepoint needed.
+            return reserve_in_one_statement(claim, today)
+        try:
+            with transaction.atomic():
+                return reserve_in_one_statement(claim, today)
+        except IntegrityError:
+            # The claim already holds a transaction (another pass got there first): nothing more to take.
+            return None
+    candidates = candidate_transactions(claim, today)
     for _ in range(MAX_RESERVE_ATTEMPTS):
         txn = (
             candidates.filter(claimed_by__isnull=True)
@@ -62,6 +75,80 @@ def reserve_oldest_transaction(claim, candidates):
             txn.claimed_by = claim
             return txn
     return None
+
+
+def reserve_in_one_statement(claim, today):
+    """candidate_transactions() + reserve + the transaction's location, as one UPDATE … RETURNING.
+
+    The ORM would compile three statements per claim, which cost more than running
+    them; run() lets psycopg prepare this one. The locked subquery is the same
+    SKIP LOCKED pick as the portable loop, so concurrent claims behave alike: a row
+    another claim is taking is passed over, and a lost race takes nothing.
+    """
+    sql, read_txn, read_location = _reserve_sql()
+    rows = run(
+        sql,
+        [claim.program_id, claim.transaction_type, claim.match_key, today, claim.membership_id, S.REVERSED, claim.pk],
+    )
+    if not rows:
+        return None
+    txn = read_txn(rows[0])
+    txn.claimed_by = claim
+    # The lookup transaction_location() would make, done by the same statement.
+    txn.found_location = read_location(rows[0]) if txn.location_code else None
+    return txn
+
+
+_reserve_compiled = []
+
+
+def _reserve_sql():
+    if not _reserve_compiled:
+        txn_fields = list(RetroTransaction._meta.concrete_fields)
+        location_fields = list(Location._meta.concrete_fields)
+        columns = [f"t.{f.column}" for f in txn_fields] + [f"l.{f.column}" for f in location_fields]
+        # MATERIALIZED: the pick runs exactly once. As a plain subquery the planner may rescan it per
+        # pool row, and a rescan skips the row this statement just locked and takes the next one too.
+        sql = (
+            f"WITH pick AS MATERIALIZED (SELECT c.id, c.program_id, c.location_code"
+            f" FROM {RetroTransaction._meta.db_table} c"
+            " WHERE c.program_id = %s AND c.transaction_type = %s AND c.match_key = %s AND c.expires_on >= %s"
+            " AND c.claimed_by_id IS NULL"
+            f" AND NOT EXISTS (SELECT 1 FROM {RetroClaim._meta.db_table} r"
+            "  WHERE r.membership_id = %s AND r.status = %s AND r.matched_transaction_id = c.id)"
+            " ORDER BY c.occurred_at, c.id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            f" UPDATE {RetroTransaction._meta.db_table} t SET claimed_by_id = %s"
+            f" FROM pick LEFT JOIN {Location._meta.db_table} l"
+            " ON l.program_id = pick.program_id AND l.code = pick.location_code AND pick.location_code <> ''"
+            f" WHERE t.id = pick.id AND t.claimed_by_id IS NULL RETURNING {', '.join(columns)}"
+        )
+        offset = len(txn_fields)
+        _reserve_compiled.append(
+            (sql, row_reader(RetroTransaction, txn_fields, 0), row_reader(Location, location_fields, offset))
+        )
+    return _reserve_compiled[0]
+
+
+def row_reader(model, fields, offset):
+    """A function turning this model's slice of a row into an instance (None for an empty LEFT JOIN).
+
+    Django's own field converters run on the values, so they are exactly what a queryset would give.
+    """
+    columns = [field.get_col(model._meta.db_table) for field in fields]
+    converters = [connection.ops.get_db_converters(c) + c.get_db_converters(connection) for c in columns]
+    names = [field.attname for field in fields]
+    pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
+
+    def read(row):
+        values = list(row[offset : offset + len(fields)])
+        if values[pk_index] is None:
+            return None
+        for i, chain in enumerate(converters):
+            for convert in chain:
+                values[i] = convert(values[i], columns[i], connection)
+        return model.from_db(connection.alias, names, values)
+
+    return read
 
 
 def release_transaction(claim, txn):
@@ -91,6 +178,8 @@ def activity_fields(claim, txn, by=None, location=None):
 def transaction_location(txn):
     if not txn.location_code:
         return None
+    if hasattr(txn, "found_location"):
+        return txn.found_location  # read by the reserving statement
     return Location.objects.filter(program_id=txn.program_id, code=txn.location_code).first()
 
 
@@ -168,19 +257,57 @@ def settle_unmatched(*, claim, retro_settings, by, today, candidates_exist):
     claim.resolved_at = timezone.now()
 
 
+# What matching may change on a claim just submitted (the rest was written by the INSERT a moment ago).
+FRESH_CLAIM_FIELDS = (
+    "status",
+    "attempt_count",
+    "last_attempt_at",
+    "matched_transaction",
+    "activity",
+    "failure_reason",
+    "estimated_points",
+    "resolved_at",
+)
+
+
+def save_fresh_claim(claim):
+    """Write the outcome of a claim inserted by this transaction: only the fields matching changed.
+
+    On PostgreSQL a prepared UPDATE (the ORM would compile it on every submission);
+    elsewhere save(update_fields), with the number, which only then is known there.
+    """
+    if connection.vendor != "postgresql":
+        claim.save(update_fields=["number", *FRESH_CLAIM_FIELDS])
+        return
+    if not _update_compiled:
+        fields = [RetroClaim._meta.get_field(name) for name in FRESH_CLAIM_FIELDS]
+        assignments = ", ".join(f"{field.column} = %s" for field in fields)
+        _update_compiled.append(
+            (f"UPDATE {RetroClaim._meta.db_table} SET {assignments} WHERE id = %s RETURNING id", fields)
+        )
+    sql, fields = _update_compiled[0]
+    run(sql, [*(field.get_db_prep_save(field.pre_save(claim, False), connection) for field in fields), claim.pk])
+
+
+_update_compiled = []
+
+
 @transaction.atomic(savepoint=False)
-def match_retro_claim(*, claim, retro_settings, by=None, today=None):
-    """Match one Outstanding claim now; its status says the outcome. Call with the claim row locked or new."""
+def match_retro_claim(*, claim, retro_settings, by=None, today=None, fresh=False):
+    """Match one Outstanding claim now; its status says the outcome. Call with the claim row locked or new.
+
+    fresh: the claim was inserted by the current transaction (submission), so it can hold no transaction yet.
+    """
     if claim.status != S.OUTSTANDING:
         return claim
     today = today or program_today(claim.program)
     claim.attempt_count += 1
     claim.last_attempt_at = timezone.now()
-    candidates = candidate_transactions(claim, today)
-    txn = reserve_oldest_transaction(claim, candidates)
+    txn = reserve_oldest_transaction(claim, today, fresh=fresh)
     if txn is None:
+        candidates_exist = candidate_transactions(claim, today).exists()
         settle_unmatched(
-            claim=claim, retro_settings=retro_settings, by=by, today=today, candidates_exist=candidates.exists()
+            claim=claim, retro_settings=retro_settings, by=by, today=today, candidates_exist=candidates_exist
         )
     else:
         claim.matched_transaction = txn
@@ -189,7 +316,10 @@ def match_retro_claim(*, claim, retro_settings, by=None, today=None):
             claim.await_approval(by=by, description=f"Transaction {txn.source_id} reserved; waiting for approval.")
         else:
             post_claim_activity(claim=claim, txn=txn, by=by)
-    claim.save()
+    if fresh:
+        save_fresh_claim(claim)
+    else:
+        claim.save()
     queue_outcome_email(claim, retro_settings)
     return claim
 

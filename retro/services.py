@@ -4,9 +4,10 @@ import datetime as dt
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from loyalty.services.context import run
 from retro import keys
 from retro.matching import (
     eligible_until,
@@ -14,8 +15,16 @@ from retro.matching import (
     post_claim_activity,
     program_today,
     release_transaction,
+    row_reader,
 )
-from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus, RetroSettings, RetroTransaction
+from retro.models import (
+    RetroClaim,
+    RetroClaimKey,
+    RetroClaimKeyField,
+    RetroClaimStatus,
+    RetroSettings,
+    RetroTransaction,
+)
 from retro.notifications import queue_outcome_email
 
 S = RetroClaimStatus
@@ -104,7 +113,7 @@ def submit_retro_claim(
 ) -> RetroClaim:
     """Check the program's settings, record the claim and match it at once; its status says the outcome."""
     program = membership.program
-    retro_settings = ensure_settings(program)
+    retro_settings, key_fields = _settings_and_key_fields(program, transaction_type)
     today = program_today(program)
     with transaction.atomic():
         if retro_settings.retro_enabled and retro_settings.submission_limit_count is not None:
@@ -112,13 +121,12 @@ def submit_retro_claim(
             type(membership).objects.select_for_update().filter(pk=membership.pk).first()
         # The settings first (retro on, the limit), then the key fields, then what the date allows.
         _check_enabled_and_limit(membership=membership, retro_settings=retro_settings)
-        key_fields = keys.key_fields_for(program, transaction_type)
         key_values = dict(key_values or {})
         match_key, date = _key_and_date(key_fields, key_values, transaction_date)
         _check_date(membership=membership, retro_settings=retro_settings, transaction_date=date, today=today)
         definition = key_fields[0].key
-        claim = RetroClaim.objects.create(
-            number=f"tmp{uuid.uuid4().hex[:17]}",  # the real number comes from the id, set before the first save
+        claim = RetroClaim(
+            number=f"tmp{uuid.uuid4().hex[:17]}",  # the real number comes from the id (see _insert_claim)
             program=program,
             membership=membership,
             transaction_type=transaction_type,
@@ -131,8 +139,83 @@ def submit_retro_claim(
             key_version=definition.version,
             eligible_until=eligible_until(date, retro_settings),
         )
+        _insert_claim(claim)
+        return match_retro_claim(
+            claim=claim, retro_settings=retro_settings, by=claim.submitted_by, today=today, fresh=True
+        )
+
+
+def _settings_and_key_fields(program, transaction_type):
+    """The program's retro settings and the key fields of the type (as key_fields_for), in one query.
+
+    Submission is the hot path: on PostgreSQL one prepared statement reads what
+    ensure_settings() and keys.key_fields_for() would read with two ORM queries.
+    Without a key or settings row it falls back to those two (which create the settings).
+    """
+    if connection.vendor == "postgresql":
+        sql, read_settings, read_key, read_field = _setup_sql()
+        rows = run(sql, [program.pk, transaction_type])
+        if rows and rows[0][0] is not None:
+            retro_settings = read_settings(rows[0])
+            retro_settings.program = program
+            key = read_key(rows[0])
+            key_fields = []
+            for row in rows:
+                key_field = read_field(row)
+                key_field.key = key
+                key_fields.append(key_field)
+            return retro_settings, key_fields
+    return ensure_settings(program), keys.key_fields_for(program, transaction_type)
+
+
+_compiled = {}
+
+
+def _setup_sql():
+    if "setup" not in _compiled:
+        parts = [("s", RetroSettings), ("k", RetroClaimKey), ("f", RetroClaimKeyField)]
+        columns, readers, offset = [], [], 0
+        for alias, model in parts:
+            fields = list(model._meta.concrete_fields)
+            columns += [f"{alias}.{field.column}" for field in fields]
+            readers.append(row_reader(model, fields, offset))
+            offset += len(fields)
+        sql = (
+            f"SELECT {', '.join(columns)} FROM {RetroClaimKey._meta.db_table} k"
+            f" JOIN {RetroClaimKeyField._meta.db_table} f ON f.key_id = k.id"
+            f" LEFT JOIN {RetroSettings._meta.db_table} s ON s.program_id = k.program_id"
+            " WHERE k.program_id = %s AND k.transaction_type = %s ORDER BY f.position, f.id"
+        )
+        _compiled["setup"] = (sql, *readers)
+    return _compiled["setup"]
+
+
+def _insert_claim(claim):
+    """Insert the new claim with its number (RC + zero-padded id).
+
+    On PostgreSQL one prepared statement takes the id from the sequence and
+    writes the number with it; elsewhere the number is set now and saved with
+    the matching outcome.
+    """
+    if connection.vendor != "postgresql":
+        claim.save(force_insert=True)
         claim.number = claim_number(claim.pk)
-        return match_retro_claim(claim=claim, retro_settings=retro_settings, by=claim.submitted_by, today=today)
+        return
+    if "insert" not in _compiled:
+        table = RetroClaim._meta.db_table
+        fields = [f for f in RetroClaim._meta.concrete_fields if f.name not in ("id", "number")]
+        # lpad to at least 8 digits, never truncating: the same text as claim_number().
+        sql = (
+            f"WITH n AS (SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id)"
+            f" INSERT INTO {table} (id, number, {', '.join(f.column for f in fields)})"
+            f" VALUES ((SELECT id FROM n), (SELECT '{NUMBER_PREFIX}' || lpad(id::text, greatest(8, length(id::text)),"
+            f" '0') FROM n), {', '.join(['%s'] * len(fields))}) RETURNING id"
+        )
+        _compiled["insert"] = (sql, fields)
+    sql, fields = _compiled["insert"]
+    [(pk,)] = run(sql, [f.get_db_prep_save(f.pre_save(claim, True), connection) for f in fields])
+    claim.pk, claim.number = pk, claim_number(pk)
+    claim._state.adding, claim._state.db = False, connection.alias
 
 
 def _json_value(value):
