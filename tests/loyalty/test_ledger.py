@@ -284,7 +284,7 @@ def test_postgres_refuses_an_entry_for_another_membership_than_its_activity(memb
     activity = purchase(membership, "RCPT-6")
     other = member(membership.program)
 
-    with pytest.raises(IntegrityError, match="membership of its activity"), transaction.atomic():
+    with pytest.raises(IntegrityError, match="ledger_entry_in_membership_of_its_activity"), transaction.atomic():
         LedgerEntry.objects.create(
             activity=activity, membership=other, metric="bonus", quantity=5, created_at=activity.posted_at
         )
