@@ -8,11 +8,18 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´"), None)
+
 
 def normalise_search_text(value):
-    """Lower-case, accent-free text, so 'Zoë' is found by 'zoe' on any database."""
-    decomposed = unicodedata.normalize("NFKD", value or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+    """Lower-case, accent-free words, so 'Zoë' is found by 'zoe' and "O'Brien" by 'obrien' on any database.
+
+    Apostrophes vanish (O'Brien -> obrien); other punctuation such as hyphens
+    separates words (Lefèvre-Martin -> lefevre martin).
+    """
+    decomposed = unicodedata.normalize("NFKD", (value or "").translate(APOSTROPHES))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join("".join(c if c.isalnum() else " " for c in plain).split())
 
 
 def validate_time_zone(value):

@@ -27,6 +27,16 @@ def test_name_search_ignores_accents_and_case(client, csr, zoe):
     assert "Smith" not in response.text
 
 
+def test_apostrophes_and_hyphens_do_not_get_in_the_way(client, csr):
+    MemberFactory(first_name="Siobhán", last_name="O'Brien")
+    MemberFactory(first_name="Zoë", last_name="Lefèvre-Martin")
+    client.force_login(csr)
+    assert "O&#x27;Brien" in client.get(URL, {"name": "obrien"}).text
+    assert "O&#x27;Brien" in client.get(URL, {"name": "o’brien"}).text
+    assert "Lefèvre-Martin" in client.get(URL, {"name": "lefevre martin"}).text
+    assert "Lefèvre-Martin" in client.get(URL, {"name": "Lefèvre-Martin"}).text
+
+
 def test_accented_query_finds_plain_spelling(client, csr):
     MemberFactory(first_name="Jose", last_name="Nunez")
     client.force_login(csr)
