@@ -4,8 +4,9 @@ import json
 import re
 from datetime import UTC
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.errors import UniqueViolation
 
 from retro.models import RetroTransaction
 
@@ -57,14 +58,32 @@ class OrmWriter:
         return added
 
 
+class CopyChunk:
+    """A chunk ready for COPY: its rows as staging-format lines (in match_key order) and their source_ids."""
+
+    __slots__ = ("lines", "source_ids", "distinct")
+
+    def __init__(self, lines, source_ids):
+        self.lines, self.source_ids = lines, source_ids
+        self.distinct = len(set(source_ids)) == len(source_ids)
+
+
 class CopyWriter:
-    """PostgreSQL path: COPY the chunk into a temporary staging table, then INSERT … ON CONFLICT DO NOTHING."""
+    """PostgreSQL path: COPY the chunk's new rows straight into the pool, or through a staging table when needed.
+
+    The direct path looks up which source_ids the program already has, drops those rows and COPYs the
+    rest into the table: no staging copy, no INSERT … SELECT. It falls back to the staging table and
+    INSERT … ON CONFLICT DO NOTHING when the chunk repeats a source_id (which row wins is then the
+    INSERT's business, as before) or when a concurrent import inserted one of the rows meanwhile.
+    """
 
     def __init__(self, batch):
         self.batch = batch
         table = RetroTransaction._meta.db_table
         columns = ", ".join(ROW_COLUMNS)
         self._copy_sql = f"COPY {STAGING_TABLE} ({columns}) FROM STDIN"
+        self._direct_sql = f"COPY {table} (program_id, import_batch_id, imported_at, {columns}) FROM STDIN"
+        self._existing_sql = f"SELECT source_id FROM {table} WHERE program_id = %s AND source_id = ANY(%s)"
         self._insert_sql = (
             f"INSERT INTO {table} (program_id, import_batch_id, imported_at, {columns}) "
             f"SELECT %s, %s, %s, {columns} FROM {STAGING_TABLE} "
@@ -76,21 +95,57 @@ class CopyWriter:
             cursor.execute(_STAGING_DDL)
 
     def prepare(self, rows):
-        """The chunk as COPY text: pure Python, so it runs in the parsing thread while the database works."""
-        return "".join([_copy_line(row) for row in rows]).encode()
+        """The chunk as COPY lines: pure Python, so it runs in the parsing thread while the database works."""
+        # Key order (C collation = code point order): the COPY walks the match_key index in order.
+        rows.sort(key=_match_key)
+        return CopyChunk([_copy_line(row) for row in rows], [row["source_id"] for row in rows])
 
     def write(self, prepared):
         with connection.cursor() as cursor:
             # Re-running an import skips what is already in: a crash that loses the last chunk's commit
             # costs a re-run, never a wrong row, so the chunk need not wait for the WAL flush.
             cursor.execute("SET LOCAL synchronous_commit = off")
-            cursor.execute(f"TRUNCATE {STAGING_TABLE}")
-            with cursor.cursor.copy(self._copy_sql) as copy:
-                copy.write(prepared)
-            cursor.execute(self._insert_sql, [self.batch.program_id, self.batch.pk, timezone.now()])
-            added = cursor.rowcount
-            cursor.execute(f"TRUNCATE {STAGING_TABLE}")
+            if prepared.distinct:
+                added = self._write_direct(cursor, prepared)
+                if added is not None:
+                    return added
+            return self._write_staged(cursor, prepared)
+
+    def _write_direct(self, cursor, prepared):
+        """COPY the rows whose source_id is new into the table; None when a concurrent insert got in first."""
+        cursor.execute(self._existing_sql, [self.batch.program_id, prepared.source_ids])
+        lines = prepared.lines
+        if cursor.rowcount:
+            known = {source_id for (source_id,) in cursor.fetchall()}
+            lines = [line for line, source_id in zip(lines, prepared.source_ids, strict=True) if source_id not in known]
+        if not lines:
+            return 0
+        prefix = f"{self.batch.program_id}\t{self.batch.pk}\t{_copy_moment(timezone.now())}\t"
+        try:
+            # A savepoint, so a clash with a concurrent import leaves the chunk's transaction usable.
+            with transaction.atomic(), cursor.cursor.copy(self._direct_sql) as copy:
+                copy.write((prefix + prefix.join(lines)).encode())
+        except UniqueViolation:
+            return None
+        return len(lines)
+
+    def _write_staged(self, cursor, prepared):
+        cursor.execute(f"TRUNCATE {STAGING_TABLE}")
+        with cursor.cursor.copy(self._copy_sql) as copy:
+            copy.write("".join(prepared.lines).encode())
+        cursor.execute(self._insert_sql, [self.batch.program_id, self.batch.pk, timezone.now()])
+        added = cursor.rowcount
+        cursor.execute(f"TRUNCATE {STAGING_TABLE}")
         return added
+
+
+def _match_key(row):
+    return row["match_key"]
+
+
+def _copy_moment(moment):
+    # A naive ISO text plus "+00" is what PostgreSQL reads as UTC; cheaper than formatting an aware value.
+    return moment.replace(tzinfo=None).isoformat(" ") + "+00" if moment.tzinfo is UTC else str(moment)
 
 
 def writer_for(batch):
@@ -112,7 +167,6 @@ def _copy_line(row):
     amount = row["amount"]
     attributes = row["attributes"]
     occurred_at = row["occurred_at"]
-    # A naive ISO text plus "+00" is what PostgreSQL reads as UTC; cheaper than formatting an aware value.
     moment = occurred_at.replace(tzinfo=None).isoformat(" ") + "+00" if occurred_at.tzinfo is UTC else str(occurred_at)
     return (
         "\t".join(

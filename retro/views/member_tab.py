@@ -73,7 +73,11 @@ def member_retro_claims(request, member_number):
         "tab_url": reverse("member-retro-claims", args=[member.member_number]),
     }
     template = "retro/partials/member_claims.html" if request.htmx else "retro/member_claims.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if outcome is not None:
+        # A claim may have credited points: the profile header refreshes its balance.
+        response["HX-Trigger"] = "loyalty:balance-changed"
+    return response
 
 
 def _tab_query(request, membership):

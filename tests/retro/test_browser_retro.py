@@ -37,6 +37,8 @@ def test_csr_submits_a_retro_claim_from_the_members_retro_claims_tab(csr, login,
     # Still on the profile: the tab was updated in place.
     assert page.url.startswith(f"{live_server.url}{member.get_absolute_url()}")
     assert RetroClaim.objects.get().status == "matched"
+    # The header's balance follows the credit without a reload.
+    page.wait_for_function("document.querySelector('#profile-balance').innerText.startsWith('420 ')")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "member-retro-claims.png"), full_page=True)
 
