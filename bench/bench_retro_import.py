@@ -1,9 +1,10 @@
-"""Retro transaction import: the import command's path (COPY via a staging table) against a raw COPY floor.
+"""Retro transaction import: the import command's path (validation, then COPY) against a raw COPY floor.
 
 Generates a CSV of BENCH_IMPORT_ROWS rows (default 1,000,000) once under bench/.cache/, imports it
-with `import_retro_transactions` (validation in Python, COPY into a staging table, INSERT … ON
-CONFLICT DO NOTHING), then COPYs the same file into a scratch table with the same indexes as
-retro_retrotransaction. Targets: >= 50,000 rows/s and >= half the raw COPY speed.
+with `import_retro_transactions` (validation in Python, new rows COPYed straight into the pool, a
+staging table and INSERT … ON CONFLICT DO NOTHING only when a chunk clashes), then COPYs the same
+file into a scratch table with the same indexes as retro_retrotransaction.
+Targets: >= 50,000 rows/s and >= half the raw COPY speed.
 """
 
 import csv
@@ -189,7 +190,7 @@ def main():
     raw_rate = ROWS / raw_seconds
     report("rows in the file", ROWS, "rows", Path(path).name)
     report(
-        "import_retro_transactions (validate in Python, COPY to staging, INSERT … ON CONFLICT DO NOTHING)",
+        "import_retro_transactions (validate in Python, COPY new rows into the pool)",
         import_rate,
         "rows/s",
         f"{import_seconds:.1f} s; target >= 50,000",

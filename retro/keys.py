@@ -47,6 +47,8 @@ def _text(value):
 
 
 def normalise_amount(value):
+    if value.__class__ is Decimal and value.as_tuple().exponent == -2:
+        return value  # already normalised (the import normalises each amount, then builds the key from it)
     if isinstance(value, Decimal | int):
         amount = Decimal(value)
     elif isinstance(value, float):

@@ -71,10 +71,11 @@ class CopyChunk:
 class CopyWriter:
     """PostgreSQL path: COPY the chunk's new rows straight into the pool, or through a staging table when needed.
 
-    The direct path looks up which source_ids the program already has, drops those rows and COPYs the
-    rest into the table: no staging copy, no INSERT … SELECT. It falls back to the staging table and
-    INSERT … ON CONFLICT DO NOTHING when the chunk repeats a source_id (which row wins is then the
-    INSERT's business, as before) or when a concurrent import inserted one of the rows meanwhile.
+    The direct path drops the rows whose source_id the program already has (looked up once a chunk
+    clashed with one) and COPYs the rest into the table: no staging copy, no INSERT … SELECT. It falls
+    back to the staging table and INSERT … ON CONFLICT DO NOTHING when the chunk repeats a source_id
+    (which row wins is then the INSERT's business, as before) or when a concurrent import inserted one
+    of the rows since the look-up.
     """
 
     def __init__(self, batch):
@@ -91,6 +92,9 @@ class CopyWriter:
             "ORDER BY match_key "
             "ON CONFLICT (program_id, source_id) DO NOTHING"
         )
+        # A new file's rows are mostly new: COPY without looking them up first (about 5 % of the
+        # database's time) until a chunk clashes with rows already there.
+        self._look_up = False
         with connection.cursor() as cursor:
             cursor.execute(_STAGING_DDL)
 
@@ -113,20 +117,26 @@ class CopyWriter:
 
     def _write_direct(self, cursor, prepared):
         """COPY the rows whose source_id is new into the table; None when a concurrent insert got in first."""
-        cursor.execute(self._existing_sql, [self.batch.program_id, prepared.source_ids])
         lines = prepared.lines
-        if cursor.rowcount:
-            known = {source_id for (source_id,) in cursor.fetchall()}
-            lines = [line for line, source_id in zip(lines, prepared.source_ids, strict=True) if source_id not in known]
-        if not lines:
-            return 0
+        looked_up = self._look_up
+        if looked_up:
+            cursor.execute(self._existing_sql, [self.batch.program_id, prepared.source_ids])
+            if cursor.rowcount:
+                known = {source_id for (source_id,) in cursor.fetchall()}
+                lines = [line for line, sid in zip(lines, prepared.source_ids, strict=True) if sid not in known]
+            if not lines:
+                return 0
         prefix = f"{self.batch.program_id}\t{self.batch.pk}\t{_copy_moment(timezone.now())}\t"
         try:
-            # A savepoint, so a clash with a concurrent import leaves the chunk's transaction usable.
+            # A savepoint, so a clash leaves the chunk's transaction usable.
             with transaction.atomic(), cursor.cursor.copy(self._direct_sql) as copy:
                 copy.write((prefix + prefix.join(lines)).encode())
         except UniqueViolation:
-            return None
+            if looked_up:
+                return None  # a concurrent import inserted one of these rows since the look-up
+            # The file repeats known rows after all: look them up from now on (this chunk included).
+            self._look_up = True
+            return self._write_direct(cursor, prepared)
         return len(lines)
 
     def _write_staged(self, cursor, prepared):
@@ -156,6 +166,7 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 _SPECIAL = re.compile(r"[\\\t\n\r]")
+_NULL = "\\N"
 
 
 def _copy_text(value):
@@ -167,24 +178,22 @@ def _copy_line(row):
     amount = row["amount"]
     attributes = row["attributes"]
     occurred_at = row["occurred_at"]
+    texts = (
+        row["transaction_type"],
+        row["source_id"],
+        row["location_code"],
+        row["reference"],
+        row["register_id"],
+        json.dumps(attributes, ensure_ascii=False) if attributes else "{}",
+        row["match_key"],
+    )
+    if _SPECIAL.search("".join(texts)):  # rare: escape field by field
+        texts = [_copy_text(text) for text in texts]
+    kind, source_id, location, reference, register, attributes, match_key = texts
     moment = occurred_at.replace(tzinfo=None).isoformat(" ") + "+00" if occurred_at.tzinfo is UTC else str(occurred_at)
+    amount = _NULL if amount is None else str(amount)
     return (
-        "\t".join(
-            [
-                _copy_text(row["transaction_type"]),
-                _copy_text(row["source_id"]),
-                _copy_text(row["location_code"]),
-                moment,
-                row["occurred_on"].isoformat(),
-                _copy_text(row["reference"]),
-                "\\N" if amount is None else str(amount),
-                row["currency"],
-                _copy_text(row["register_id"]),
-                row["card_last_four"],
-                _copy_text(json.dumps(attributes, ensure_ascii=False)) if attributes else "{}",
-                _copy_text(row["match_key"]),
-                row["expires_on"].isoformat(),
-            ]
-        )
-        + "\n"
+        f"{kind}\t{source_id}\t{location}\t{moment}\t{row['occurred_on'].isoformat()}\t{reference}\t"
+        f"{amount}\t{row['currency']}\t{register}\t{row['card_last_four']}\t"
+        f"{attributes}\t{match_key}\t{row['expires_on'].isoformat()}\n"
     )

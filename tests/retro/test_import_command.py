@@ -109,3 +109,23 @@ def test_on_postgresql_the_command_copies_through_the_staging_table(program, tmp
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM retro_import_staging")
         assert cursor.fetchone()[0] == 0  # emptied after each chunk
+
+
+@pytest.mark.postgres
+def test_a_row_inserted_by_a_concurrent_import_falls_back_to_the_staging_path(program, tmp_path, monkeypatch):
+    path = tmp_path / "pos.csv"
+    path.write_text(csv_text([good_row(n) for n in range(10)]))
+    _run(path, "--program", "shop")
+    # The look-up of known rows sees nothing, as if another import inserted them right after it:
+    # the direct COPY then hits the unique constraint and the chunk must go through the staging table.
+    original_init = CopyWriter.__init__
+
+    def blind_init(self, batch):
+        original_init(self, batch)
+        self._existing_sql += " AND false"
+
+    monkeypatch.setattr(CopyWriter, "__init__", blind_init)
+    path.write_text(csv_text([good_row(n) for n in range(20)]))
+    output = _run(path, "--program", "shop", "--chunk-size", "20", "--errors", str(tmp_path / "again.csv"))
+    assert "10 imported, 10 duplicates, 0 rejected" in output
+    assert RetroTransaction.objects.count() == 20
