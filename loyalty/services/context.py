@@ -9,7 +9,7 @@ field converters, so values are exactly what a queryset would give.
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 from loyalty import valuation
@@ -51,11 +51,14 @@ def posting_context(*, membership, day, source="", external_reference=""):
         in_force = valuation.rule_set_in_force(membership.program_id, day) if existing is None else None
         return PostingContext(in_force, valuation.tier_on(membership, day) if in_force else None, existing)
 
-    rules, rule_set = [], None
+    # The set and the member's tier are the same on every row: read them once.
+    conn = connections[DEFAULT_DB_ALIAS]
+    read_rule, read_set, read_tier, read_location, read_member_tier = readers
+    rule_set, member_tier = read_set(rows[0], conn), read_member_tier(rows[0], conn)
+    rules = []
     for row in rows:
-        rule, rule_set_row, tier, location, member_tier = (read(row) for read in readers)
-        rule_set = rule_set or rule_set_row
-        rule.rule_set, rule.tier, rule.location = rule_set, tier, location
+        rule = read_rule(row, conn)
+        rule.rule_set, rule.tier, rule.location = rule_set, read_tier(row, conn), read_location(row, conn)
         rules.append(rule)
     existing_id = rows[0][-1] if external_reference else None
     return PostingContext(valuation.RuleSetInForce(rule_set, rules), member_tier, existing_id)
@@ -129,13 +132,15 @@ def _reader(model, fields, offset):
     names = [field.attname for field in fields]
     pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
 
-    def read(row):
+    def read(row, conn):
+        # `conn` is the real connection, resolved once per query: the thread-local
+        # proxy `connection` costs a lookup on every attribute access.
         values = list(row[offset : offset + len(fields)])
         if values[pk_index] is None:
             return None
         for i, chain in enumerate(converters):
             for convert in chain:
-                values[i] = convert(values[i], columns[i], connection)
-        return model.from_db(connection.alias, names, values)
+                values[i] = convert(values[i], columns[i], conn)
+        return model.from_db(conn.alias, names, values)
 
     return read

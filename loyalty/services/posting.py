@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -310,9 +310,10 @@ def _write(activity, quantities, now):
 
 
 def _insert_statement(activity, quantities, now):
-    qn = connection.ops.quote_name
+    conn = connections[DEFAULT_DB_ALIAS]  # the real connection: the proxy costs a lookup per access
+    qn = conn.ops.quote_name
     fields = [f for f in Activity._meta.concrete_fields if not f.primary_key]
-    params = [f.get_db_prep_save(f.pre_save(activity, True), connection) for f in fields]
+    params = [f.get_db_prep_save(f.pre_save(activity, True), conn) for f in fields]
     sql = (
         f"WITH a AS (INSERT INTO {qn(Activity._meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
         f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id)"
