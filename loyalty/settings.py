@@ -92,7 +92,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's own queries bind client-side and are never prepared; the few
-    # hot hand-written statements (loyalty.services.context.run) bind
+    # hot hand-written statements (loyalty.rawsql.run) bind
     # server-side, and psycopg prepares them after this many runs.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

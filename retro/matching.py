@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from loyalty.models import Activity, Location
-from loyalty.services.context import run
+from loyalty.rawsql import row_reader, run
 from retro.models import RetroClaim, RetroClaimStatus, RetroTransaction
 from retro.notifications import queue_outcome_email
 
@@ -127,28 +127,6 @@ def _reserve_sql():
             (sql, row_reader(RetroTransaction, txn_fields, 0), row_reader(Location, location_fields, offset))
         )
     return _reserve_compiled[0]
-
-
-def row_reader(model, fields, offset):
-    """A function turning this model's slice of a row into an instance (None for an empty LEFT JOIN).
-
-    Django's own field converters run on the values, so they are exactly what a queryset would give.
-    """
-    columns = [field.get_col(model._meta.db_table) for field in fields]
-    converters = [connection.ops.get_db_converters(c) + c.get_db_converters(connection) for c in columns]
-    names = [field.attname for field in fields]
-    pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
-
-    def read(row):
-        values = list(row[offset : offset + len(fields)])
-        if values[pk_index] is None:
-            return None
-        for i, chain in enumerate(converters):
-            for convert in chain:
-                values[i] = convert(values[i], columns[i], connection)
-        return model.from_db(connection.alias, names, values)
-
-    return read
 
 
 def release_transaction(claim, txn):

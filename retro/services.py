@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from loyalty.services.context import run
+from loyalty.rawsql import row_reader, run
 from retro import keys
 from retro.matching import (
     eligible_until,
@@ -15,7 +15,6 @@ from retro.matching import (
     post_claim_activity,
     program_today,
     release_transaction,
-    row_reader,
 )
 from retro.models import (
     RetroClaim,

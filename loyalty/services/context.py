@@ -10,10 +10,10 @@ field converters, so values are exactly what a queryset would give.
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 from loyalty import valuation
 from loyalty.models import Activity, EarningRule, EarningRuleSet, Location, Tier, TierPeriod
+from loyalty.rawsql import row_reader, run
 
 
 @dataclass
@@ -64,26 +64,6 @@ def posting_context(*, membership, day, source="", external_reference=""):
     return PostingContext(valuation.RuleSetInForce(rule_set, rules), member_tier, existing_id)
 
 
-def run(sql, params):
-    """Execute hand-written SQL through Django's cursor (logged, errors wrapped) and fetch every row.
-
-    On PostgreSQL the statement goes through a server-side-binding cursor, so
-    psycopg prepares it after a few runs and the server stops re-planning it
-    on every post (planning cost about as much as executing).
-    """
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        connection.ensure_connection()
-        wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
-        with wrapper(psycopg.Cursor(connection.connection), connection) as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _compiled_for(vendor, with_reference):
     key = (vendor, with_reference)
     if key not in _compiled:
@@ -97,7 +77,7 @@ def _compile(with_reference):
     for alias, model in _PARTS:
         fields = list(model._meta.concrete_fields)
         columns += [f"{alias}.{qn(field.column)}" for field in fields]
-        readers.append(_reader(model, fields, offset))
+        readers.append(row_reader(model, fields, offset))
         offset += len(fields)
     period = (
         f"SELECT tier_id FROM {qn(TierPeriod._meta.db_table)} WHERE membership_id = %s AND valid_from <= %s"
@@ -123,24 +103,3 @@ def _compile(with_reference):
         " ORDER BY r.id"
     )
     return sql, readers
-
-
-def _reader(model, fields, offset):
-    """A function turning this model's slice of a row into an instance (None for an empty LEFT JOIN)."""
-    columns = [field.get_col(model._meta.db_table) for field in fields]
-    converters = [connection.ops.get_db_converters(column) + column.get_db_converters(connection) for column in columns]
-    names = [field.attname for field in fields]
-    pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
-
-    def read(row, conn):
-        # `conn` is the real connection, resolved once per query: the thread-local
-        # proxy `connection` costs a lookup on every attribute access.
-        values = list(row[offset : offset + len(fields)])
-        if values[pk_index] is None:
-            return None
-        for i, chain in enumerate(converters):
-            for convert in chain:
-                values[i] = convert(values[i], columns[i], conn)
-        return model.from_db(conn.alias, names, values)
-
-    return read

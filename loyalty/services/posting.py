@@ -9,7 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections,
 from django.db.models import Sum
 from django.utils import timezone
 
-from loyalty import valuation
+from loyalty import rawsql, valuation
 from loyalty.exceptions import AlreadyReversed
 from loyalty.models import Activity, LedgerEntry, Metric
 from loyalty.services import context
@@ -302,9 +302,9 @@ def _write(activity, quantities, now):
     sql, params = _insert_statement(activity, quantities, now)
     if connection.in_atomic_block:
         with transaction.atomic():
-            [(pk,)] = context.run(sql, params)
+            [(pk,)] = rawsql.run(sql, params)
     else:
-        [(pk,)] = context.run(sql, params)
+        [(pk,)] = rawsql.run(sql, params)
     activity.pk = pk
     activity._state.adding, activity._state.db = False, connection.alias
 
