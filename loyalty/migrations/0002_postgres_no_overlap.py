@@ -6,6 +6,8 @@ services' checks are the guard. Both ends are inclusive, NULL means open.
 
 from django.db import migrations
 
+from loyalty.migration_helpers import postgres_only
+
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS btree_gist",
     """ALTER TABLE loyalty_earningruleset ADD CONSTRAINT rule_sets_do_not_overlap
@@ -19,17 +21,7 @@ DROP = [
 ]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("loyalty", "0001_initial")]
 
-    operations = [migrations.RunPython(run(CREATE), run(DROP))]
+    operations = [migrations.RunPython(postgres_only(CREATE), postgres_only(DROP))]

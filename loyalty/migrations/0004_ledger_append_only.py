@@ -8,6 +8,8 @@ activity (checked after the statement, so one statement may write both).
 
 from django.db import migrations
 
+from loyalty.migration_helpers import postgres_only
+
 CREATE = [
     """CREATE OR REPLACE FUNCTION loyalty_ledger_append_only() RETURNS trigger AS $$
        BEGIN
@@ -36,17 +38,7 @@ DROP = [
 ]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("loyalty", "0003_roles")]
 
-    operations = [migrations.RunPython(run(CREATE), run(DROP))]
+    operations = [migrations.RunPython(postgres_only(CREATE), postgres_only(DROP))]

@@ -6,7 +6,11 @@ server's own referential-integrity code, at the end of the statement like
 the trigger was, so one statement may still write an activity and its entries.
 """
 
+from importlib import import_module
+
 from django.db import migrations
+
+from loyalty.migration_helpers import postgres_only
 
 TRIGGER_CHECK = [
     "DROP TRIGGER IF EXISTS ledger_entry_matches_activity ON loyalty_ledgerentry",
@@ -23,21 +27,10 @@ UNDO_FOREIGN_KEY = [
 ]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for statement in TRIGGER_CHECK + FOREIGN_KEY:
-        schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    from importlib import import_module
-
-    append_only = import_module("loyalty.migrations.0004_ledger_append_only")
-    for statement in UNDO_FOREIGN_KEY + append_only.CREATE[2:]:
-        schema_editor.execute(statement)
+# Undoing restores 0004's trigger (its last two statements).
+_append_only = import_module("loyalty.migrations.0004_ledger_append_only")
+forwards = postgres_only(TRIGGER_CHECK + FOREIGN_KEY)
+backwards = postgres_only(UNDO_FOREIGN_KEY + _append_only.CREATE[2:])
 
 
 class Migration(migrations.Migration):
