@@ -79,24 +79,53 @@ def normalise_date(value):
         raise ValidationError("Enter a date as YYYY-MM-DD.")
 
 
+def _amount_part(value):
+    if value.__class__ is Decimal:
+        text = str(value)
+        if text[-3:-2] == "." and "E" not in text:
+            return text  # already in cents (the import's amounts are): the same text as :.2f, cheaper
+    return f"{normalise_amount(value):.2f}"
+
+
+def _date_part(value):
+    if value.__class__ is dt.date:
+        return value.isoformat()
+    return normalise_date(value).isoformat()
+
+
+def _currency_part(value):
+    code = str(value).strip().upper()
+    if not _CURRENCY.match(code):
+        raise ValidationError("Enter a three-letter currency code such as EUR.")
+    return code.casefold()
+
+
+def _card_part(value):
+    digits = str(value).strip()
+    if not _LAST_FOUR.match(digits):
+        raise ValidationError("Enter the last four digits of the card.")
+    return digits
+
+
+def _text_part(value):
+    # Plain ASCII letters and digits (store codes, receipt numbers) are what an import is made of:
+    # NFKC, the space rule and the escapes leave them as they are, and casefold() is lower() on them.
+    if value.__class__ is str and value.isascii() and value.isalnum():
+        return value.lower()
+    return _text(value)
+
+
+_PARTS = {
+    "amount": _amount_part,
+    "transaction_date": _date_part,
+    "currency": _currency_part,
+    "card_last_four": _card_part,
+}
+
+
 def _normalise_value(key_field, value):
     """One part of the key as stored text; ValidationError with a readable message if malformed."""
-    field = key_field.field
-    if field == "amount":
-        return f"{normalise_amount(value):.2f}"
-    if field == "transaction_date":
-        return normalise_date(value).isoformat()
-    if field == "currency":
-        code = str(value).strip().upper()
-        if not _CURRENCY.match(code):
-            raise ValidationError("Enter a three-letter currency code such as EUR.")
-        return code.casefold()
-    if field == "card_last_four":
-        digits = str(value).strip()
-        if not _LAST_FOUR.match(digits):
-            raise ValidationError("Enter the last four digits of the card.")
-        return digits
-    return _text(value)
+    return _PARTS.get(key_field.field, _text_part)(value)
 
 
 def _is_blank(value):
@@ -111,23 +140,44 @@ def build_key(parts):
     return key
 
 
+def key_builder(key_fields):
+    """A function values -> match key for these key fields (what normalise_with_fields computes).
+
+    An import builds one per transaction type and calls it for every row, so the
+    per-field choices are made once here, not once per row.
+    """
+    if not key_fields:
+
+        def not_set_up(values):
+            raise ValidationError("Retro claim keys are not set up for this program and transaction type.")
+
+        return not_set_up
+    steps = [(key_field.form_name, _PARTS.get(key_field.field, _text_part)) for key_field in key_fields]
+
+    def build(values):
+        parts, errors = [], None
+        get = values.get
+        for name, part in steps:
+            value = get(name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                errors = errors or {}
+                errors[name] = REQUIRED
+                continue
+            try:
+                parts.append(part(value))
+            except ValidationError as exc:
+                errors = errors or {}
+                errors[name] = exc.messages[0]
+        if errors:
+            raise ValidationError(errors)
+        return build_key(parts)
+
+    return build
+
+
 def normalise_with_fields(key_fields, values):
     """The match key of `values` under these key fields; ValidationError({form_name: message})."""
-    if not key_fields:
-        raise ValidationError("Retro claim keys are not set up for this program and transaction type.")
-    errors, parts = {}, []
-    for key_field in key_fields:
-        value = values.get(key_field.form_name)
-        if _is_blank(value):
-            errors[key_field.form_name] = REQUIRED
-            continue
-        try:
-            parts.append(_normalise_value(key_field, value))
-        except ValidationError as exc:
-            errors[key_field.form_name] = exc.messages[0]
-    if errors:
-        raise ValidationError(errors)
-    return build_key(parts)
+    return key_builder(key_fields)(values)
 
 
 def normalise_key(program, transaction_type, values):

@@ -1,5 +1,6 @@
 """Parse rows in a background thread while the database writes the previous chunk (Python and SQL overlap)."""
 
+import gc
 import queue
 import sys
 import threading
@@ -11,6 +12,9 @@ _DONE = object()
 # default, each return of the writing thread from the database (COPY sends its data in many blocks)
 # waits behind the parser for up to 5 ms, and the server sits idle: the import ran at 60 % speed.
 _SWITCH_INTERVAL = 0.0005
+# Allocations between two young-generation collections. Each parsed row allocates a dozen objects
+# and creates no reference cycle; at the default 700, collections took a tenth of the parsing time.
+_GC_YOUNG_THRESHOLD = 50_000
 
 
 class Chunk:
@@ -74,6 +78,8 @@ def parsed_chunks(parser, writer, records, chunk_size, *, depth=2):
     thread = threading.Thread(target=produce, name="retro-import-parser", daemon=True)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], _GC_YOUNG_THRESHOLD), *thresholds[1:])
     thread.start()
     try:
         while True:
@@ -87,3 +93,4 @@ def parsed_chunks(parser, writer, records, chunk_size, *, depth=2):
         stop.set()
         thread.join(timeout=5)
         sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)

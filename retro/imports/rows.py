@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
@@ -30,8 +31,8 @@ _MAX_LENGTHS = {
     name: RetroTransaction._meta.get_field(name).max_length
     for name in ("transaction_type", "source_id", "location_code", "reference", "register_id")
 }
-_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
-_LAST_FOUR = re.compile(r"^[0-9]{4}$")
+# An amount already written the way it is stored (digits, a point, cents): no clean-up or rounding to do.
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,12}\.[0-9]{2}\Z")
 _UTC = dt.UTC
 _MIDNIGHT = dt.time()
 _MAX_AMOUNT = 10**12
@@ -85,7 +86,8 @@ class RowParser:
         self.tz = program.tz
         self.lifetime = dt.timedelta(days=transaction_lifetime_days(program))
         types = RetroClaimKey.objects.filter(program=program).values_list("transaction_type", flat=True)
-        self._key_fields = {kind: keys.key_fields_for(program, kind) for kind in types}
+        self._key_builders = {kind: keys.key_builder(keys.key_fields_for(program, kind)) for kind in types}
+        self._no_key = keys.key_builder([])
         self._day_offsets = {}
         self._attribute_cache = {}
 
@@ -123,7 +125,9 @@ class RowParser:
         values["expires_on"] = occurred_on + self.lifetime
 
         amount = get("amount")
-        if amount is None or (amount.__class__ is str and not amount.strip()):
+        if amount.__class__ is str and _PLAIN_AMOUNT.match(amount):
+            amount = Decimal(amount)
+        elif amount is None or (amount.__class__ is str and not amount.strip()):
             amount = None
         else:
             if isinstance(amount, bool):
@@ -137,36 +141,33 @@ class RowParser:
         values["amount"] = amount
 
         currency = _text(get("currency"))
-        if currency and not _CURRENCY.match(currency):
+        # Three ASCII letters / four ASCII digits: str tests, cheaper than a regular expression per row.
+        if currency and not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
             raise RowRejected("currency: Enter a three-letter currency code such as EUR.")
         currency = currency.upper()
         values["currency"] = currency
         card = _text(get("card_last_four"))
-        if card and not _LAST_FOUR.match(card):
+        if card and not (len(card) == 4 and card.isascii() and card.isdigit()):
             raise RowRejected("card_last_four: Enter the last four digits of the card.")
         values["card_last_four"] = card
 
-        key_values = {
-            "location_code": location_code,
-            "transaction_date": occurred_on,
-            "reference": reference,
-            "amount": amount,
-            "currency": currency,
-            "register_id": register_id,
-            "card_last_four": card,
-        }
+        # The key reads its values by their form names: the row's own values, with the date under
+        # its key name and the attributes as attr_<name> (removed again before the row is returned).
+        values["transaction_date"] = occurred_on
         attributes = {}
         for column in self._attribute_columns(raw):
             text = _text(raw[column])
             if text:
                 attributes[column[len(ATTRIBUTE_PREFIX) :]] = text
-                key_values[column] = text
-        values["attributes"] = attributes
-
+                values[column] = text
         try:
-            values["match_key"] = keys.normalise_with_fields(self._key_fields.get(transaction_type), key_values)
+            values["match_key"] = self._key_builders.get(transaction_type, self._no_key)(values)
         except ValidationError as exc:
             raise RowRejected(_key_reason(exc, transaction_type))
+        del values["transaction_date"]
+        for name in attributes:
+            del values[ATTRIBUTE_PREFIX + name]
+        values["attributes"] = attributes
         return values
 
     def _attribute_columns(self, raw):

@@ -1,7 +1,6 @@
 """Write validated rows into the pool: PostgreSQL COPY through a staging table, or bulk_create elsewhere."""
 
 import json
-import re
 from datetime import UTC
 
 from django.db import connection, transaction
@@ -163,37 +162,40 @@ def writer_for(batch):
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-_SPECIAL = re.compile(r"[\\\t\n\r]")
 _NULL = "\\N"
+_TABS = len(ROW_COLUMNS) - 1
 
 
 def _copy_text(value):
-    return value.translate(_ESCAPES) if _SPECIAL.search(value) else value
+    return value.translate(_ESCAPES)
 
 
 def _copy_line(row):
     """One row in COPY's text format (tab-separated, \\N for NULL, backslash escapes)."""
-    amount = row["amount"]
     attributes = row["attributes"]
-    occurred_at = row["occurred_at"]
-    texts = (
+    amount = row["amount"]
+    fields = [
         row["transaction_type"],
         row["source_id"],
         row["location_code"],
+        # An aware datetime's text ("2023-05-20 12:33:00+00:00") is what PostgreSQL reads back exactly.
+        row["occurred_at"].isoformat(" "),
+        row["occurred_on"].isoformat(),
         row["reference"],
+        "" if amount is None else str(amount),
+        row["currency"],
         row["register_id"],
+        row["card_last_four"],
         json.dumps(attributes, ensure_ascii=False) if attributes else "{}",
         row["match_key"],
-    )
-    if _SPECIAL.search("".join(texts)):  # rare: escape field by field
-        texts = [_copy_text(text) for text in texts]
-    kind, source_id, location, reference, register, attributes, match_key = texts
-    moment = occurred_at.replace(tzinfo=None).isoformat(" ") + "+00" if occurred_at.tzinfo is UTC else str(occurred_at)
-    amount = _NULL if amount is None else str(amount)
-    return (
-        f"{kind}\t{source_id}\t{location}\t{moment}\t{row['occurred_on'].isoformat()}\t{reference}\t"
-        f"{amount}\t{row['currency']}\t{register}\t{row['card_last_four']}\t"
-        f"{attributes}\t{match_key}\t{row['expires_on'].isoformat()}\n"
-    )
+        row["expires_on"].isoformat(),
+    ]
+    line = "\t".join(fields)
+    # One look at the whole line instead of one per field: only text values can carry these.
+    if line.count("\t") != _TABS or "\\" in line or "\n" in line or "\r" in line:
+        fields = [_copy_text(field) for field in fields]
+        line = "\t".join(fields)
+    if amount is None:
+        fields[6] = _NULL
+        line = "\t".join(fields)
+    return line + "\n"

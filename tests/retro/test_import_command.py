@@ -129,3 +129,22 @@ def test_a_row_inserted_by_a_concurrent_import_falls_back_to_the_staging_path(pr
     output = _run(path, "--program", "shop", "--chunk-size", "20", "--errors", str(tmp_path / "again.csv"))
     assert "10 imported, 10 duplicates, 0 rejected" in output
     assert RetroTransaction.objects.count() == 20
+
+
+def test_a_row_without_amount_and_a_tab_in_its_reference_round_trip(tmp_path):
+    from retro.models import RetroClaimKey, RetroClaimKeyField
+    from tests.factories import ProgramFactory
+
+    program = ProgramFactory(code="noamount", time_zone="Europe/Paris")
+    key = RetroClaimKey.objects.create(program=program, transaction_type="purchase")
+    for position, field in enumerate(["location_code", "transaction_date", "reference"], start=1):
+        RetroClaimKeyField.objects.create(key=key, position=position, field=field)
+    path = tmp_path / "pos.csv"
+    rows = [good_row(1, amount="", reference="A\tB"), good_row(2, amount=""), good_row(3, reference="x|y")]
+    path.write_text(csv_text(rows))
+    _run(path, "--program", "noamount", "--no-progress")
+    stored = {txn.source_id: txn for txn in RetroTransaction.objects.filter(program=program)}
+    assert stored["POS-1"].amount is None and stored["POS-1"].reference == "A\tB"
+    assert stored["POS-1"].match_key == "par01|2023-05-20|a b"
+    assert stored["POS-2"].amount is None and stored["POS-2"].match_key == "par01|2023-05-20|r2"
+    assert stored["POS-3"].amount.to_eng_string() == "12.50" and stored["POS-3"].match_key == "par01|2023-05-20|x\\|y"

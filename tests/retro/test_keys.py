@@ -86,3 +86,28 @@ def test_a_very_long_key_is_hashed_to_fit_the_column(program):
     key = keys.normalise_key(program, "purchase", values)
     assert key.startswith(keys.HASH_PREFIX) and len(key) <= 255
     assert key == keys.normalise_key(program, "purchase", dict(values))
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("reference", "ABC123"),
+        ("reference", "Àbc"),
+        ("reference", " a  b "),
+        ("reference", "a|b\\c"),
+        ("reference", "ＡＢＣ１"),  # full-width: NFKC folds it
+        ("amount", Decimal("12.50")),
+        ("amount", Decimal("12.5")),
+        ("amount", Decimal("1E+2")),
+        ("amount", Decimal("-0.00")),
+        ("amount", Decimal("0.125")),
+        ("amount", "12,5"),
+    ],
+)
+def test_the_shortcuts_give_the_key_of_the_full_normalisation(field, value):
+    """Plain text and amounts already in cents skip work; every value must still get the same key part."""
+    if field == "amount":
+        full = f"{keys.normalise_amount(value):.2f}"
+    else:
+        full = keys._text(value)
+    assert keys._PARTS.get(field, keys._text_part)(value) == full

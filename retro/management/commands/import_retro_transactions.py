@@ -8,21 +8,29 @@ from django.core.management.base import BaseCommand, CommandError
 
 from loyalty.models import Program
 from retro.imports.report import ErrorReportWriter
-from retro.imports.services import ImportFileError, count_csv_rows, import_csv, read_csv_header, start_import
+from retro.imports.services import (
+    CHUNK_SIZE,
+    ImportFileError,
+    count_csv_rows,
+    import_csv,
+    read_csv_header,
+    start_import,
+)
 from retro.imports.writers import writer_for
 
 
 class Command(BaseCommand):
     help = (
-        "Import a CSV file of retro transactions (PostgreSQL: COPY into a staging table, then INSERT … ON "
-        "CONFLICT DO NOTHING). Known source ids are skipped; rejected rows go to an error report CSV."
+        "Import a CSV file of retro transactions (PostgreSQL: COPY new rows straight into the pool, through a "
+        "staging table only when a chunk repeats known rows). Known source ids are skipped; rejected rows go "
+        "to an error report CSV."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV file with a header line (UTF-8)")
         parser.add_argument("--program", required=True, help="program code, e.g. shop")
         parser.add_argument("--errors", help="error report path (default: FILE.errors.csv next to the file)")
-        parser.add_argument("--chunk-size", type=int, default=50_000, help="rows per committed chunk")
+        parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE, help="rows per committed chunk")
         parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar on stderr")
 
     def handle(self, *args, file, program, errors, chunk_size, no_progress, **options):
