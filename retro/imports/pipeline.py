@@ -4,6 +4,7 @@ import gc
 import queue
 import sys
 import threading
+from contextlib import contextmanager
 
 from retro.imports.rows import RowRejected
 
@@ -15,6 +16,35 @@ _SWITCH_INTERVAL = 0.0005
 # Allocations between two young-generation collections. Each parsed row allocates a dozen objects
 # and creates no reference cycle; at the default 700, collections took a tenth of the parsing time.
 _GC_YOUNG_THRESHOLD = 50_000
+
+
+_tuning_lock = threading.Lock()
+_tuning = {"imports": 0, "saved": None}
+
+
+@contextmanager
+def _interpreter_tuned_for_imports():
+    """Shorter GIL switches and rarer young collections while any import of this process runs.
+
+    Both settings belong to the whole process: the first import to start saves them and the
+    last one to finish puts them back, so two overlapping imports cannot leave them changed.
+    """
+    with _tuning_lock:
+        if _tuning["imports"] == 0:
+            interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+            _tuning["saved"] = (interval, thresholds)
+            sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
+            gc.set_threshold(max(thresholds[0], _GC_YOUNG_THRESHOLD), *thresholds[1:])
+        _tuning["imports"] += 1
+    try:
+        yield
+    finally:
+        with _tuning_lock:
+            _tuning["imports"] -= 1
+            if _tuning["imports"] == 0:
+                interval, thresholds = _tuning["saved"]
+                sys.setswitchinterval(interval)
+                gc.set_threshold(*thresholds)
 
 
 class Chunk:
@@ -76,21 +106,16 @@ def parsed_chunks(parser, writer, records, chunk_size, *, depth=2):
             handoff.put(exc)
 
     thread = threading.Thread(target=produce, name="retro-import-parser", daemon=True)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], _GC_YOUNG_THRESHOLD), *thresholds[1:])
-    thread.start()
-    try:
-        while True:
-            item = handoff.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        sys.setswitchinterval(interval)
-        gc.set_threshold(*thresholds)
+    with _interpreter_tuned_for_imports():
+        thread.start()
+        try:
+            while True:
+                item = handoff.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            thread.join(timeout=5)
