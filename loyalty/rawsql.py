@@ -16,15 +16,18 @@ def run(sql, params):
     psycopg prepares it after a few runs and the server stops re-planning it
     on every post (planning cost about as much as executing).
     """
-    if connection.vendor == "postgresql":
+    # The real connection, resolved once: each attribute read through the thread-local proxy
+    # `connection` costs a lookup, and the cursor wrapper reads a dozen per statement.
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.vendor == "postgresql":
         import psycopg
 
-        connection.ensure_connection()
-        wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
-        with wrapper(psycopg.Cursor(connection.connection), connection) as cursor:
+        conn.ensure_connection()
+        wrapper = CursorDebugWrapper if conn.queries_logged else CursorWrapper
+        with wrapper(psycopg.Cursor(conn.connection), conn) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 

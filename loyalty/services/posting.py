@@ -311,24 +311,37 @@ def _write(activity, quantities, now):
 
 def _insert_statement(activity, quantities, now):
     conn = connections[DEFAULT_DB_ALIAS]  # the real connection: the proxy costs a lookup per access
-    qn = conn.ops.quote_name
-    fields = [f for f in Activity._meta.concrete_fields if not f.primary_key]
-    params = [f.get_db_prep_save(f.pre_save(activity, True), conn) for f in fields]
-    sql = (
-        f"WITH a AS (INSERT INTO {qn(Activity._meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
-        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id)"
-    )
     rows = [(metric, quantity) for metric, quantity in quantities.items() if quantity]
+    sql, fields = _insert_sql(len(rows))
+    params = [f.get_db_prep_save(f.pre_save(activity, True), conn) for f in fields]
     if rows:
-        sql += (
-            f", e AS (INSERT INTO {qn(LedgerEntry._meta.db_table)}"
-            " (activity_id, membership_id, metric, quantity, created_at)"
-            " SELECT a.id, %s, v.metric, v.quantity, %s FROM a, (VALUES "
-            + ", ".join(["(%s, %s::numeric)"] * len(rows))
-            + ") AS v(metric, quantity))"
-        )
         params += [activity.membership_id, now] + [value for row in rows for value in row]
-    return sql + " SELECT id FROM a", params
+    return sql, params
+
+
+_insert_sqls = {}
+
+
+def _insert_sql(entry_count):
+    """The one-statement insert of an activity with `entry_count` entries, and the activity fields it takes."""
+    found = _insert_sqls.get(entry_count)
+    if found is None:
+        qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
+        fields = [f for f in Activity._meta.concrete_fields if not f.primary_key]
+        sql = (
+            f"WITH a AS (INSERT INTO {qn(Activity._meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
+            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id)"
+        )
+        if entry_count:
+            sql += (
+                f", e AS (INSERT INTO {qn(LedgerEntry._meta.db_table)}"
+                " (activity_id, membership_id, metric, quantity, created_at)"
+                " SELECT a.id, %s, v.metric, v.quantity, %s FROM a, (VALUES "
+                + ", ".join(["(%s, %s::numeric)"] * entry_count)
+                + ") AS v(metric, quantity))"
+            )
+        found = _insert_sqls[entry_count] = (sql + " SELECT id FROM a", fields)
+    return found
 
 
 def _entries(activity, quantities, now):
