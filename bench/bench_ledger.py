@@ -29,7 +29,7 @@ from loyalty.models import EarningRule, EarningRuleSet, LedgerEntry, Membership,
 
 MEMBERSHIPS = 100_000
 ACTIVITIES = 500_000  # two entries each: 1,000,000 ledger entries
-SINGLE = 2_000
+SINGLE = 5_000  # long enough that one checkpoint or autovacuum pass does not decide the figure
 BATCHES, BATCH_SIZE = 20, 1_000
 BALANCE_READS = 1_000
 CODE = "bench-ledger"
