@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -402,15 +402,7 @@ class ActivityAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        # A correlated subquery, not a join + GROUP BY: the changelist's count stays a plain count.
-        award = (
-            LedgerEntry.objects.filter(activity=OuterRef("pk"), metric__in=Metric.award())
-            .order_by()
-            .values("activity")
-            .annotate(total=Sum("quantity"))
-            .values("total")
-        )
-        return super().get_queryset(request).annotate(award_total=Subquery(award))
+        return super().get_queryset(request).annotate(award_total=selectors.activity_award_total())
 
     @admin.display(description="Award points", ordering="award_total")
     def award_points(self, obj):

@@ -45,21 +45,29 @@ def award_total(totals):
     return int(sum(totals.get(metric, Decimal(0)) for metric in Metric.award()))
 
 
-def member_activities(membership):
-    """The Activities tab: newest original date first, entries prefetched (fixed query count).
+def activity_award_total():
+    """Subquery: the award points (base + bonus + misc) the outer Activity posted, None when none.
 
-    Each activity carries `award_points` (base + bonus + misc it posted).
+    A correlated subquery, not a join + GROUP BY, so a list's count stays a plain count.
     """
-    award = (
+    return Subquery(
         LedgerEntry.objects.filter(activity=OuterRef("pk"), metric__in=Metric.award())
         .order_by()
         .values("activity")
         .annotate(total=Sum("quantity"))
         .values("total")
     )
+
+
+def member_activities(membership):
+    """The Activities tab: newest original date first, entries prefetched (fixed query count).
+
+    Each activity carries `award_points` (base + bonus + misc it posted).
+    """
+    award = activity_award_total()
     return (
         Activity.objects.filter(membership_id=_pk(membership))
-        .annotate(award_points=Cast(Coalesce(Subquery(award), Value(0), output_field=DecimalField()), IntegerField()))
+        .annotate(award_points=Cast(Coalesce(award, Value(0), output_field=DecimalField()), IntegerField()))
         .select_related("rule_set", "tier", "location", "reverses", "reversed_by", "caused_by")
         .prefetch_related(Prefetch("entries", queryset=LedgerEntry.objects.order_by("id")))
         .order_by("-occurred_on", "-posted_at", "-id")

@@ -1,5 +1,8 @@
 """Helpers shared by the retro claim screens: access, submission through the service, outcomes."""
 
+from dataclasses import dataclass
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -46,6 +49,44 @@ def submission_setup(program, wanted_type):
     transaction_type = wanted_type if wanted_type in types else (types[0] if types else "purchase")
     key_fields = key_fields_for(program, transaction_type) if types else []
     return types, transaction_type, key_fields
+
+
+@dataclass
+class Submission:
+    """A claims screen's submit form: what the request chose, and the claim a valid POST submitted."""
+
+    membership: object
+    types: list
+    transaction_type: str
+    key_fields: list
+    form: RetroClaimSubmitForm | None
+    claim: object = None
+
+
+def claim_submission(request, memberships, *, channel, allowed=True):
+    """Choose membership and transaction type from the request, bind the form, and submit a valid POST.
+
+    The form is None when the user may not submit or the type has no key; `claim` stays None
+    unless the service accepted the claim (a refusal is on the form).
+    """
+    params = request.POST if request.method == "POST" else request.GET
+    membership = choose_membership(memberships, params.get("membership"))
+    types, transaction_type, key_fields = ([], "purchase", [])
+    if membership is not None:
+        types, transaction_type, key_fields = submission_setup(membership.program, params.get("transaction_type"))
+    form = RetroClaimSubmitForm(request.POST or None, key_fields=key_fields) if allowed and key_fields else None
+    submission = Submission(membership, types, transaction_type, key_fields, form)
+    if request.method == "POST" and form is not None and form.is_valid():
+        submission.claim = submit_from_form(
+            form, membership=membership, channel=channel, user=request.user, transaction_type=transaction_type
+        )
+    return submission
+
+
+def flash_outcome(request, claim):
+    """The claim's outcome as a message for the next page (post, redirect, get)."""
+    level, text = outcome_of(claim)
+    getattr(messages, {"danger": "error"}.get(level, level))(request, text)
 
 
 def submit_from_form(form, *, membership, channel, user, transaction_type):

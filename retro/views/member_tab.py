@@ -1,6 +1,5 @@
 """The member profile's Retro claims tab: submit a claim for the member and list their claims."""
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -10,14 +9,7 @@ from loyalty.models import Member
 from retro import selectors
 from retro.forms import RetroClaimSubmitForm
 from retro.models import RetroClaim
-from retro.views._common import (
-    choose_membership,
-    outcome_of,
-    paginate,
-    staff_screen,
-    submission_setup,
-    submit_from_form,
-)
+from retro.views._common import claim_submission, flash_outcome, outcome_of, paginate, staff_screen
 
 
 @staff_screen("retro.view_retroclaim")
@@ -26,34 +18,18 @@ def member_retro_claims(request, member_number):
     if member is None:
         raise Http404(f"No member has the number “{member_number}”.")
     memberships = list(member.memberships.all())
-    params = request.POST if request.method == "POST" else request.GET
-    membership = choose_membership(memberships, params.get("membership"))
     can_submit = request.user.has_perm("retro.add_retroclaim")
     if request.method == "POST" and not can_submit:
         raise PermissionDenied
-    types, transaction_type, key_fields = ([], "purchase", [])
-    if membership is not None:
-        types, transaction_type, key_fields = submission_setup(membership.program, params.get("transaction_type"))
-
-    form, outcome = None, None
-    if can_submit and key_fields:
-        form = RetroClaimSubmitForm(request.POST or None, key_fields=key_fields)
-    if request.method == "POST" and form is not None and form.is_valid():
-        claim = submit_from_form(
-            form,
-            membership=membership,
-            channel=RetroClaim.Channel.CSR,
-            user=request.user,
-            transaction_type=transaction_type,
-        )
-        if claim is not None:
-            outcome = outcome_of(claim)
-            if not request.htmx:
-                # Without htmx: post, redirect, get, with the outcome as a message.
-                getattr(messages, {"danger": "error"}.get(outcome[0], outcome[0]))(request, outcome[1])
-                url = reverse("member-retro-claims", args=[member.member_number])
-                return redirect(f"{url}?membership={membership.membership_number}")
-            form = RetroClaimSubmitForm(key_fields=key_fields)
+    submission = claim_submission(request, memberships, channel=RetroClaim.Channel.CSR, allowed=can_submit)
+    membership, form, outcome = submission.membership, submission.form, None
+    if submission.claim is not None:
+        if not request.htmx:
+            flash_outcome(request, submission.claim)
+            url = reverse("member-retro-claims", args=[member.member_number])
+            return redirect(f"{url}?membership={membership.membership_number}")
+        outcome = outcome_of(submission.claim)
+        form = RetroClaimSubmitForm(key_fields=submission.key_fields)  # a fresh form for the next claim
 
     claims = selectors.member_retro_claims(user=request.user, member=member)
     if membership is not None:
@@ -63,8 +39,8 @@ def member_retro_claims(request, member_number):
         "member": member,
         "memberships": memberships,
         "membership": membership,
-        "transaction_types": types,
-        "transaction_type": transaction_type,
+        "transaction_types": submission.types,
+        "transaction_type": submission.transaction_type,
         "form": form,
         "can_submit": can_submit,
         "outcome": outcome,

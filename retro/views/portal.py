@@ -1,14 +1,12 @@
 """The member portal: a member submits retro claims and sees only their own."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 
-from retro.forms import RetroClaimSubmitForm
 from retro.models import RetroClaim
 from retro.selectors import member_for_user, retro_claims_visible_to
-from retro.views._common import choose_membership, key_rows, outcome_of, paginate, submission_setup, submit_from_form
+from retro.views._common import claim_submission, flash_outcome, key_rows, paginate
 
 
 def _portal_member(request):
@@ -28,25 +26,11 @@ def portal_home(request):
     if member is None:
         return _no_member(request)
     memberships = list(member.memberships.all())
-    params = request.POST if request.method == "POST" else request.GET
-    membership = choose_membership(memberships, params.get("membership"))
-    types, transaction_type, key_fields = ([], "purchase", [])
-    if membership is not None:
-        types, transaction_type, key_fields = submission_setup(membership.program, params.get("transaction_type"))
-    form = RetroClaimSubmitForm(request.POST or None, key_fields=key_fields) if key_fields else None
-
-    if request.method == "POST" and form is not None and form.is_valid():
-        claim = submit_from_form(
-            form,
-            membership=membership,
-            channel=RetroClaim.Channel.PORTAL,
-            user=request.user,
-            transaction_type=transaction_type,
-        )
-        if claim is not None:
-            level, text = outcome_of(claim)
-            getattr(messages, {"danger": "error"}.get(level, level))(request, text)
-            return redirect("portal-claim-detail", number=claim.number)
+    submission = claim_submission(request, memberships, channel=RetroClaim.Channel.PORTAL)
+    membership = submission.membership
+    if submission.claim is not None:
+        flash_outcome(request, submission.claim)
+        return redirect("portal-claim-detail", number=submission.claim.number)
 
     claims = retro_claims_visible_to(request.user)
     page = paginate(request, claims)
@@ -54,9 +38,9 @@ def portal_home(request):
         "member": member,
         "memberships": memberships,
         "membership": membership,
-        "transaction_types": types,
-        "transaction_type": transaction_type,
-        "form": form,
+        "transaction_types": submission.types,
+        "transaction_type": submission.transaction_type,
+        "form": submission.form,
         "page": page,
         "query": f"membership={membership.membership_number}" if membership else "",
     }
