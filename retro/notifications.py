@@ -5,6 +5,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from loyalty.background import queue_task
 from retro.models import RetroClaim, RetroClaimStatus
 
 S = RetroClaimStatus
@@ -58,13 +59,8 @@ def queue_emails(pairs):
     pairs = list(pairs)
     if not pairs:
         return
-    from retro.tasks import send_retro_claim_emails
-
-    def send():
-        for start in range(0, len(pairs), TASK_CHUNK):
-            send_retro_claim_emails.delay([list(pair) for pair in pairs[start : start + TASK_CHUNK]])
-
-    transaction.on_commit(send)
+    for start in range(0, len(pairs), TASK_CHUNK):
+        queue_task("retro.send_retro_claim_emails", [list(pair) for pair in pairs[start : start + TASK_CHUNK]])
 
 
 @transaction.atomic

@@ -1,14 +1,14 @@
 """The daily reprocessing pass: every Outstanding claim re-matched set-based, in batches, oldest transaction first.
 
-On PostgreSQL one SQL statement per batch decides every claim's transaction
-(ROW_NUMBER over the batch's claims and over their free candidates, joined
-on the stored key, both sides locked with SKIP LOCKED); the activities are
-posted in one loyalty.services.post_activities call, statuses written in one
-UPDATE and transitions logged with one StateLog bulk_create. Each batch is
-one database transaction, so a pass killed half-way leaves whole batches
-done or untouched; claimed_by and the claim number as the activity's
-external reference make a second run credit nothing twice. Elsewhere
-(SQLite) each claim goes through the single matching service instead.
+One SQL statement per batch (retro.sql.assign_statement) decides every claim's
+transaction; the activities are posted in one loyalty.services.post_activities
+call and the outcomes written with one bulk_transition per outcome, each a
+single statement that also logs the transitions. Each batch is one database
+transaction, so a pass killed half-way leaves whole batches done or
+untouched; claimed_by and the claim number as the activity's external
+reference make a second run credit nothing twice. Claims whose member once had
+a transaction of their key reversed go through the one-claim matching service,
+which applies that exclusion.
 """
 
 import json
@@ -16,16 +16,17 @@ import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
-from django_fsm_log.models import StateLog
 
+from loyalty import services as loyalty_services
+from loyalty.lifecycle import bulk_transition
 from loyalty.models import Location, Membership, Program
-from retro import matching
+from retro import matching, sql
 from retro.models import RetroClaim, RetroClaimStatus
 from retro.notifications import STATUS_OUTCOME, queue_emails, wants
-from retro.services import ensure_settings
+from retro.program_settings import ensure_settings
 
 S = RetroClaimStatus
 DEFAULT_BATCH_SIZE = 10_000
@@ -36,82 +37,9 @@ TRANSITIONS = {
     S.ALREADY_CLAIMED: "mark_already_claimed",
     S.NOT_MATCHED: "mark_not_matched",
 }
-
-ASSIGN_SQL = """
-WITH batch AS (
-    SELECT c.id, c.number, c.membership_id, c.submitted_at, c.match_key FROM retro_retroclaim c
-    WHERE c.id = ANY(%(ids)s) AND c.status = 'outstanding'
-    FOR UPDATE SKIP LOCKED
-), ranked_claims AS (
-    SELECT batch.*, row_number() OVER (PARTITION BY match_key ORDER BY submitted_at, id) AS rn FROM batch
-), free AS (
-    SELECT t.id, t.match_key, t.occurred_at, t.occurred_on, t.amount, t.currency, t.attributes, t.location_code,
-           t.source_id
-    FROM retro_retrotransaction t
-    WHERE t.program_id = %(program)s AND t.transaction_type = %(type)s
-      AND t.match_key IN (SELECT DISTINCT match_key FROM batch)
-      AND t.claimed_by_id IS NULL AND t.expires_on >= %(today)s
-    FOR UPDATE OF t SKIP LOCKED
-), ranked_free AS (
-    SELECT free.*, row_number() OVER (PARTITION BY match_key ORDER BY occurred_at, id) AS rn FROM free
-)
-SELECT c.id, c.number, c.membership_id,
-       f.id, f.occurred_at, f.occurred_on, f.amount, f.currency, f.attributes, f.location_code, f.source_id,
-       f.id IS NULL AND EXISTS (
-           SELECT 1 FROM retro_retrotransaction t
-           WHERE t.program_id = %(program)s AND t.transaction_type = %(type)s
-             AND t.match_key = c.match_key AND t.expires_on >= %(today)s
-       )
-FROM ranked_claims c LEFT JOIN ranked_free f ON f.match_key = c.match_key AND f.rn = c.rn
-"""
-CLAIM_COLUMNS = ("pk", "number", "membership_id")
-TXN_COLUMNS = ("pk", "occurred_at", "occurred_on", "amount", "currency", "attributes", "location_code", "source_id")
-
-# Claims whose member once had a transaction of this key reversed: the single service excludes it for them.
-REVERSED_BEFORE_SQL = """
-SELECT c.id FROM retro_retroclaim c
-WHERE c.id = ANY(%(ids)s) AND EXISTS (
-    SELECT 1 FROM retro_retroclaim r JOIN retro_retrotransaction t ON t.id = r.matched_transaction_id
-    WHERE r.membership_id = c.membership_id AND r.status = 'reversed'
-      AND t.program_id = c.program_id AND t.match_key = c.match_key
-)
-"""
-
-CLAIM_TXN_SQL = """
-UPDATE retro_retrotransaction t SET claimed_by_id = u.claim_id
-FROM unnest(%s::bigint[], %s::bigint[]) AS u(txn_id, claim_id)
-WHERE t.id = u.txn_id AND t.claimed_by_id IS NULL
-"""
-
-RELEASE_TXN_SQL = """
-UPDATE retro_retrotransaction t SET claimed_by_id = NULL
-FROM unnest(%s::bigint[], %s::bigint[]) AS u(txn_id, claim_id)
-WHERE t.id = u.txn_id AND t.claimed_by_id = u.claim_id
-"""
-
-# One statement per batch: every claim's new status, and a django-fsm-log row for each that changed.
-UPDATE_CLAIMS_SQL = """
-WITH u AS (
-    SELECT * FROM unnest(
-        %(ids)s::bigint[], %(statuses)s::text[], %(txns)s::bigint[], %(activities)s::bigint[], %(reasons)s::text[],
-        %(points)s::integer[], %(transitions)s::text[], %(descriptions)s::text[]
-    ) AS u(id, status, txn_id, activity_id, reason, points, transition, description)
-), changed AS (
-    UPDATE retro_retroclaim c SET
-        status = u.status, matched_transaction_id = COALESCE(u.txn_id, c.matched_transaction_id),
-        activity_id = u.activity_id, failure_reason = u.reason,
-        estimated_points = COALESCE(u.points, c.estimated_points),
-        attempt_count = c.attempt_count + 1, last_attempt_at = %(now)s,
-        resolved_at = CASE WHEN u.status IN ('outstanding', 'pending_approval') THEN c.resolved_at ELSE %(now)s END
-    FROM u WHERE c.id = u.id AND c.status = 'outstanding'
-    RETURNING c.id
-)
-INSERT INTO django_fsm_log_statelog
-    (timestamp, by_id, source_state, state, transition, content_type_id, object_id, description)
-SELECT %(now)s, NULL, 'outstanding', u.status, u.transition, %(content_type)s, u.id, u.description
-FROM u JOIN changed ON changed.id = u.id
-WHERE u.status <> 'outstanding'
-"""
+# What each outcome writes besides the status (per claim), and whether it ends the claim.
+OUTCOME_ROW_FIELDS = ("attempt_count", "matched_transaction", "activity", "failure_reason", "estimated_points")
+UNRESOLVED = {S.OUTSTANDING, S.PENDING_APPROVAL}
 
 
 @dataclass
@@ -136,12 +64,10 @@ def outstanding_total():
     return RetroClaim.objects.filter(status=S.OUTSTANDING).count()
 
 
-def run_daily_pass(*, batch_size=DEFAULT_BATCH_SIZE, progress=None, set_based=None) -> PassResult:
+def run_daily_pass(*, batch_size=DEFAULT_BATCH_SIZE, progress=None) -> PassResult:
     """Re-match every Outstanding claim of every program. `progress(done)` is called after each batch."""
     started = time.perf_counter()
     result = PassResult()
-    if set_based is None:
-        set_based = connection.vendor == "postgresql"
     program_ids = RetroClaim.objects.filter(status=S.OUTSTANDING).values_list("program_id", flat=True).distinct()
     for program in Program.objects.filter(pk__in=list(program_ids)).order_by("pk"):
         retro_settings = ensure_settings(program)
@@ -159,8 +85,7 @@ def run_daily_pass(*, batch_size=DEFAULT_BATCH_SIZE, progress=None, set_based=No
                 if not ids:
                     break
                 last_id = ids[-1]
-                step = _set_based_batch if set_based else _claim_by_claim_batch
-                step(program, transaction_type, ids, retro_settings, today, result)
+                _match_batch(program, transaction_type, ids, retro_settings, today, result)
                 result.seen += len(ids)
                 if progress:
                     progress(result.seen)
@@ -181,64 +106,65 @@ def _close_windows(program, retro_settings, today, result, progress):
             ids = list(expired.order_by("pk").select_for_update(skip_locked=True).values_list("pk", flat=True)[:5000])
             if not ids:
                 return
-            now = timezone.now()
-            RetroClaim.objects.filter(pk__in=ids, status=S.OUTSTANDING).update(
-                status=S.NOT_MATCHED, failure_reason=reason, resolved_at=now
+            closed = bulk_transition(
+                ids,
+                "mark_not_matched",
+                model=RetroClaim,
+                by=None,
+                reason=reason,
+                values={"failure_reason": reason, "resolved_at": timezone.now()},
             )
-            _log_transitions([(pk, S.NOT_MATCHED, reason) for pk in ids], now)
             if wants(retro_settings, "not_matched"):
-                queue_emails([(pk, "not_matched") for pk in ids])
-        result.add(S.NOT_MATCHED, len(ids))
+                queue_emails([(pk, "not_matched") for pk in closed])
+        result.add(S.NOT_MATCHED, len(closed))
         result.seen += len(ids)
         if progress:
             progress(result.seen)
 
 
-def _claim_by_claim_batch(program, transaction_type, ids, retro_settings, today, result):
-    """Portable fallback: the single matching service, one claim at a time, each in its own transaction."""
-    started = time.perf_counter()
-    for pk in ids:
-        with transaction.atomic():
-            claim = (
-                RetroClaim.objects.select_for_update(skip_locked=True)
-                .select_related("program", "membership")
-                .filter(pk=pk, status=S.OUTSTANDING)
-                .first()
-            )
-            if claim is None:
-                continue
-            matching.match_retro_claim(claim=claim, retro_settings=retro_settings, today=today)
-            result.add(claim.status)
-    result.match_seconds += time.perf_counter() - started
-
-
-def _set_based_batch(program, transaction_type, ids, retro_settings, today, result):
+def _match_batch(program, transaction_type, ids, retro_settings, today, result):
     with transaction.atomic():
         started = time.perf_counter()
         with connection.cursor() as cursor:
             one_by_one = set()
             if RetroClaim.objects.filter(program=program, status=S.REVERSED).exists():
-                cursor.execute(REVERSED_BEFORE_SQL, {"ids": ids})
+                cursor.execute(sql.reversed_before_statement(), {"ids": ids, "reversed": S.REVERSED})
                 one_by_one = {row[0] for row in cursor.fetchall()}
-            params = {"ids": [i for i in ids if i not in one_by_one], "program": program.pk}
-            cursor.execute(ASSIGN_SQL, {**params, "type": transaction_type, "today": today})
+            params = {
+                "ids": [i for i in ids if i not in one_by_one],
+                "outstanding": S.OUTSTANDING,
+                "program": program.pk,
+                "type": transaction_type,
+                "today": today,
+            }
+            cursor.execute(sql.assign_statement(), params)
             rows = cursor.fetchall()
+            claim_end = len(sql.PASS_CLAIM_COLUMNS)
+            txn_end = claim_end + len(sql.PASS_TXN_COLUMNS)
             # (claim, transaction) pairs as light objects: the assignment query already read what posting needs.
+            claims = {
+                row[0]: SimpleNamespace(**dict(zip(sql.PASS_CLAIM_COLUMNS, row[:claim_end], strict=True)),
+                                        program_id=program.pk, transaction_type=transaction_type,
+                                        estimated_points=None)
+                for row in rows
+            }  # fmt: skip
             assigned = [
                 (
-                    SimpleNamespace(**dict(zip(CLAIM_COLUMNS, row[:3], strict=True)), program_id=program.pk,
-                                    transaction_type=transaction_type, estimated_points=None),
-                    SimpleNamespace(**dict(zip(TXN_COLUMNS, row[3:11], strict=True)), program_id=program.pk),
+                    claims[row[0]],
+                    SimpleNamespace(**dict(zip(sql.PASS_TXN_COLUMNS, row[claim_end:txn_end], strict=True)),
+                                    program_id=program.pk),
                 )
                 for row in rows
-                if row[3] is not None
+                if row[claim_end] is not None
             ]  # fmt: skip
             if assigned:
-                cursor.execute(CLAIM_TXN_SQL, [[t.pk for _, t in assigned], [c.pk for c, _ in assigned]])
+                cursor.execute(
+                    sql.claim_transactions_statement(), [[t.pk for _, t in assigned], [c.pk for c, _ in assigned]]
+                )
         # outcome per claim: [status, txn_id, activity_id, reason, points]
         outcomes = {}
         for row in rows:
-            claim_id, txn_id, already_claimed = row[0], row[3], row[11]
+            claim_id, txn_id, already_claimed = row[0], row[claim_end], row[txn_end]
             if txn_id is not None:
                 outcomes[claim_id] = [S.MATCHED, txn_id, None, "", None]
             elif already_claimed:
@@ -252,7 +178,7 @@ def _set_based_batch(program, transaction_type, ids, retro_settings, today, resu
         result.post_seconds += time.perf_counter() - started
 
         started = time.perf_counter()
-        _write_outcomes(outcomes, retro_settings, result)
+        _write_outcomes(outcomes, claims, retro_settings, result)
         for pk in sorted(one_by_one):
             claim = RetroClaim.objects.select_for_update().select_related("program", "membership").get(pk=pk)
             matching.match_retro_claim(claim=claim, retro_settings=retro_settings, today=today)
@@ -262,8 +188,6 @@ def _set_based_batch(program, transaction_type, ids, retro_settings, today, resu
 
 def _post_matched(program, outcomes, assigned, retro_settings):
     """Post the batch's matched claims with one post_activities call; failures become Transaction Failed."""
-    from loyalty import services as loyalty_services
-
     if not assigned:
         return
     memberships = Membership.objects.in_bulk({claim.membership_id for claim, _ in assigned})
@@ -298,7 +222,7 @@ def _post_matched(program, outcomes, assigned, retro_settings):
             failed_claims.append(claim.pk)
     if failed_txns:
         with connection.cursor() as cursor:
-            cursor.execute(RELEASE_TXN_SQL, [failed_txns, failed_claims])
+            cursor.execute(sql.release_transactions_statement(), [failed_txns, failed_claims])
 
 
 def _activity_or_error(item):
@@ -311,33 +235,45 @@ def _activity_or_error(item):
     return getattr(item, "activity", item), None
 
 
-def _write_outcomes(outcomes, retro_settings, result):
-    """One statement updates every claim of the batch and logs their transitions; emails go on commit."""
+def _write_outcomes(outcomes, claims, retro_settings, result):
+    """One bulk_transition per outcome (status, fields and log rows together); emails go on commit."""
     if not outcomes:
         return
-    ids = list(outcomes)
-    values = [outcomes[i] for i in ids]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            UPDATE_CLAIMS_SQL,
-            {
-                "now": timezone.now(),
-                "content_type": ContentType.objects.get_for_model(RetroClaim).pk,
-                "ids": ids,
-                "statuses": [str(v[0]) for v in values],
-                "txns": [v[1] for v in values],
-                "activities": [v[2] for v in values],
-                "reasons": [v[3] for v in values],
-                "points": [v[4] for v in values],
-                "transitions": [TRANSITIONS.get(v[0], "") for v in values],
-                "descriptions": [_description(v) for v in values],
-            },
+    now = timezone.now()
+    by_status = {}
+    for pk, outcome in outcomes.items():
+        by_status.setdefault(outcome[0], []).append(pk)
+    for status, ids in by_status.items():
+        result.add(status, len(ids))
+        if status == S.OUTSTANDING:
+            # No match yet: only the attempt is recorded; the claim waits for tomorrow's pass.
+            RetroClaim.objects.filter(pk__in=ids).update(attempt_count=F("attempt_count") + 1, last_attempt_at=now)
+            continue
+        values = {"last_attempt_at": now}
+        if status not in UNRESOLVED:
+            values["resolved_at"] = now
+        row_values = {name: {} for name in OUTCOME_ROW_FIELDS}
+        for pk in ids:
+            _, txn_id, activity_id, reason, points = outcomes[pk]
+            row = row_values
+            row["attempt_count"][pk] = claims[pk].attempt_count + 1
+            row["matched_transaction"][pk] = txn_id
+            row["activity"][pk] = activity_id
+            row["failure_reason"][pk] = reason
+            row["estimated_points"][pk] = points
+        bulk_transition(
+            ids,
+            TRANSITIONS[status],
+            model=RetroClaim,
+            by=None,
+            reason={pk: _description(outcomes[pk]) for pk in ids},
+            row_values=row_values,
+            values=values,
         )
     emails = []
-    for pk, (status, *_) in zip(ids, values, strict=True):
-        result.add(status)
+    for pk, (status, *_) in outcomes.items():
         outcome = STATUS_OUTCOME.get(status)
-        if status not in (S.OUTSTANDING, S.PENDING_APPROVAL) and wants(retro_settings, outcome):
+        if status not in UNRESOLVED and wants(retro_settings, outcome):
             emails.append((pk, outcome))
     queue_emails(emails)
 
@@ -349,26 +285,3 @@ def _description(outcome):
     if status == S.PENDING_APPROVAL:
         return f"Retro transaction #{txn_id} reserved by the daily pass; waiting for approval."
     return reason
-
-
-def _log_transitions(changes, timestamp):
-    """[(claim_id, target status, description)] from Outstanding, as django-fsm-log rows."""
-    if not changes:
-        return
-    content_type = ContentType.objects.get_for_model(RetroClaim)
-    StateLog.objects.bulk_create(
-        [
-            StateLog(
-                timestamp=timestamp,
-                by=None,
-                source_state=S.OUTSTANDING,
-                state=status,
-                transition=TRANSITIONS[status],
-                content_type=content_type,
-                object_id=pk,
-                description=description,
-            )
-            for pk, status, description in changes
-        ],
-        batch_size=5000,
-    )

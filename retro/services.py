@@ -7,24 +7,22 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from loyalty.rawsql import row_reader, run
-from retro import keys
-from retro.matching import (
-    eligible_until,
-    match_retro_claim,
-    post_claim_activity,
-    program_today,
-    release_transaction,
-)
+from loyalty.background import queue_task
+from loyalty.sql import db_values, run
+from retro import keys, sql
+
+# Supervisors' decisions live beside their policy; they are retro claim writes like the rest.
+from retro.decisions import approve_retro_claim as approve_retro_claim
+from retro.decisions import reject_retro_claim as reject_retro_claim
+from retro.decisions import reverse_retro_claim as reverse_retro_claim
+from retro.matching import eligible_until, match_retro_claim, program_today
 from retro.models import (
     RetroClaim,
     RetroClaimKey,
-    RetroClaimKeyField,
     RetroClaimStatus,
-    RetroSettings,
     RetroTransaction,
 )
-from retro.notifications import queue_outcome_email
+from retro.program_settings import ensure_settings
 
 S = RetroClaimStatus
 NUMBER_PREFIX = "RC"
@@ -32,11 +30,6 @@ NUMBER_PREFIX = "RC"
 
 class RetroClaimRefused(ValidationError):
     """A submission the program's retro settings do not allow."""
-
-
-def ensure_settings(program) -> RetroSettings:
-    retro_settings, _ = RetroSettings.objects.get_or_create(program=program)
-    return retro_settings
 
 
 def claim_number(pk):
@@ -124,6 +117,7 @@ def submit_retro_claim(
         match_key, date = _key_and_date(key_fields, key_values, transaction_date)
         _check_date(membership=membership, retro_settings=retro_settings, transaction_date=date, today=today)
         definition = key_fields[0].key
+        now = timezone.now()
         claim = RetroClaim(
             number=f"tmp{uuid.uuid4().hex[:17]}",  # the real number comes from the id (see _insert_claim)
             program=program,
@@ -131,12 +125,15 @@ def submit_retro_claim(
             transaction_type=transaction_type,
             channel=channel,
             submitted_by=submitted_by if getattr(submitted_by, "pk", None) else None,
-            submitted_at=timezone.now(),
+            submitted_at=now,
             transaction_date=date,
             key_values={k: _json_value(v) for k, v in key_values.items()},
             match_key=match_key,
             key_version=definition.version,
             eligible_until=eligible_until(date, retro_settings),
+            # Matched at once, below: the first attempt is counted as the claim is written.
+            attempt_count=1,
+            last_attempt_at=now,
         )
         _insert_claim(claim)
         return match_retro_claim(
@@ -147,72 +144,29 @@ def submit_retro_claim(
 def _settings_and_key_fields(program, transaction_type):
     """The program's retro settings and the key fields of the type (as key_fields_for), in one query.
 
-    Submission is the hot path: on PostgreSQL one prepared statement reads what
-    ensure_settings() and keys.key_fields_for() would read with two ORM queries.
-    Without a key or settings row it falls back to those two (which create the settings).
+    Submission is the hot path: one prepared statement reads what ensure_settings() and
+    keys.key_fields_for() would read with two ORM queries. Without a key or settings row it
+    falls back to those two (which create the settings).
     """
-    if connection.vendor == "postgresql":
-        sql, read_settings, read_key, read_field = _setup_sql()
-        rows = run(sql, [program.pk, transaction_type])
-        if rows and rows[0][0] is not None:
-            retro_settings = read_settings(rows[0])
-            retro_settings.program = program
-            key = read_key(rows[0])
-            key_fields = []
-            for row in rows:
-                key_field = read_field(row)
-                key_field.key = key
-                key_fields.append(key_field)
-            return retro_settings, key_fields
+    statement, read_settings, read_key, read_field = sql.submission_setup_statement()
+    rows = run(statement, [program.pk, transaction_type])
+    if rows and rows[0][0] is not None:
+        retro_settings = read_settings(rows[0])
+        retro_settings.program = program
+        key = read_key(rows[0])
+        key_fields = []
+        for row in rows:
+            key_field = read_field(row)
+            key_field.key = key
+            key_fields.append(key_field)
+        return retro_settings, key_fields
     return ensure_settings(program), keys.key_fields_for(program, transaction_type)
 
 
-_compiled = {}
-
-
-def _setup_sql():
-    if "setup" not in _compiled:
-        parts = [("s", RetroSettings), ("k", RetroClaimKey), ("f", RetroClaimKeyField)]
-        columns, readers, offset = [], [], 0
-        for alias, model in parts:
-            fields = list(model._meta.concrete_fields)
-            columns += [f"{alias}.{field.column}" for field in fields]
-            readers.append(row_reader(model, fields, offset))
-            offset += len(fields)
-        sql = (
-            f"SELECT {', '.join(columns)} FROM {RetroClaimKey._meta.db_table} k"
-            f" JOIN {RetroClaimKeyField._meta.db_table} f ON f.key_id = k.id"
-            f" LEFT JOIN {RetroSettings._meta.db_table} s ON s.program_id = k.program_id"
-            " WHERE k.program_id = %s AND k.transaction_type = %s ORDER BY f.position, f.id"
-        )
-        _compiled["setup"] = (sql, *readers)
-    return _compiled["setup"]
-
-
 def _insert_claim(claim):
-    """Insert the new claim with its number (RC + zero-padded id).
-
-    On PostgreSQL one prepared statement takes the id from the sequence and
-    writes the number with it; elsewhere the number is set now and saved with
-    the matching outcome.
-    """
-    if connection.vendor != "postgresql":
-        claim.save(force_insert=True)
-        claim.number = claim_number(claim.pk)
-        return
-    if "insert" not in _compiled:
-        table = RetroClaim._meta.db_table
-        fields = [f for f in RetroClaim._meta.concrete_fields if f.name not in ("id", "number")]
-        # lpad to at least 8 digits, never truncating: the same text as claim_number().
-        sql = (
-            f"WITH n AS (SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id)"
-            f" INSERT INTO {table} (id, number, {', '.join(f.column for f in fields)})"
-            f" VALUES ((SELECT id FROM n), (SELECT '{NUMBER_PREFIX}' || lpad(id::text, greatest(8, length(id::text)),"
-            f" '0') FROM n), {', '.join(['%s'] * len(fields))}) RETURNING id"
-        )
-        _compiled["insert"] = (sql, fields)
-    sql, fields = _compiled["insert"]
-    [(pk,)] = run(sql, [f.get_db_prep_save(f.pre_save(claim, True), connection) for f in fields])
+    """Insert the new claim with its number (RC + zero-padded id), both from one prepared statement."""
+    params = [NUMBER_PREFIX, *db_values(sql.claim_insert_fields(), claim, adding=True)]
+    [(pk,)] = run(sql.insert_claim_statement(), params)
     claim.pk, claim.number = pk, claim_number(pk)
     claim._state.adding, claim._state.db = False, connection.alias
 
@@ -223,85 +177,11 @@ def _json_value(value):
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
-def _locked_claim(claim):
-    return (
-        RetroClaim.objects.select_for_update(of=("self",))
-        .select_related("program", "membership__program", "matched_transaction")
-        .get(pk=claim.pk)
-    )
-
-
-def _refuse_unless(claim, allowed, action):
-    if claim.status not in allowed:
-        raise ValidationError(
-            f"Claim {claim.number} is {claim.get_status_display()}; only "
-            f"{' or '.join(str(S(s).label) for s in allowed)} claims can be {action}."
-        )
-
-
-def approve_retro_claim(*, claim, by, reason="") -> RetroClaim:
-    """Approve a Pending Approval claim: post its activity (or Transaction Failed, with the reason)."""
-    with transaction.atomic():
-        claim = _locked_claim(claim)
-        _refuse_unless(claim, [S.PENDING_APPROVAL], "approved")
-        txn = claim.matched_transaction
-        post_claim_activity(claim=claim, txn=txn, by=by, approving=True, note=(reason or "").strip())
-        claim.save()
-        queue_outcome_email(claim, ensure_settings(claim.program))
-    return claim
-
-
-def reject_retro_claim(*, claim, by, reason) -> RetroClaim:
-    """Reject a Pending Approval claim: it becomes Not Matched and its transaction returns to the pool."""
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "Say why the claim is rejected."})
-    with transaction.atomic():
-        claim = _locked_claim(claim)
-        _refuse_unless(claim, [S.PENDING_APPROVAL], "rejected")
-        if claim.matched_transaction_id:
-            release_transaction(claim, claim.matched_transaction)
-        claim.failure_reason = reason.strip()
-        claim.reject(by=by, description=claim.failure_reason)
-        claim.resolved_at = timezone.now()
-        claim.save()
-        queue_outcome_email(claim, ensure_settings(claim.program), outcome="not_matched")
-    return claim
-
-
-def reverse_retro_claim(*, claim, by, reason) -> RetroClaim:
-    """Reverse a Matched claim: reverse its activity, return the transaction; this member can't match it again."""
-    from loyalty import services as loyalty_services
-
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "Say why the claim is reversed."})
-    with transaction.atomic():
-        claim = _locked_claim(claim)
-        _refuse_unless(claim, [S.MATCHED], "reversed")
-        if claim.activity_id:
-            loyalty_services.reverse_activity(activity=claim.activity, reason=reason.strip(), caused_by=by)
-        if claim.matched_transaction_id:
-            release_transaction(claim, claim.matched_transaction)
-        claim.failure_reason = reason.strip()
-        claim.reverse(by=by, description=claim.failure_reason)
-        claim.resolved_at = timezone.now()
-        claim.save()
-    return claim
-
-
-def claim_history(claim):
-    """The claim's transitions, newest first (django-fsm-log)."""
-    from django_fsm_log.models import StateLog
-
-    return StateLog.objects.for_(claim).select_related("by").order_by("-timestamp", "-id")
-
-
 # --- key definition changes ------------------------------------------------------------------
 
 
 def schedule_key_recompute(*, key: RetroClaimKey) -> RetroClaimKey:
     """After the fields of a key changed: bump its version and recompute stored keys in the background."""
-    from retro.tasks import recompute_retro_keys
-
     with transaction.atomic():
         key = RetroClaimKey.objects.select_for_update().get(pk=key.pk)
         key.version += 1
@@ -311,7 +191,7 @@ def schedule_key_recompute(*, key: RetroClaimKey) -> RetroClaimKey:
         key.recompute_error = ""
         key.save(update_fields=["version", "recompute_state", "recompute_done", "recompute_total", "recompute_error"])
         key_id, version = key.pk, key.version
-        transaction.on_commit(lambda: recompute_retro_keys.delay(key_id, version))
+        queue_task("retro.recompute_retro_keys", key_id, version)
     return key
 
 

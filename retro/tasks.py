@@ -1,36 +1,34 @@
-"""Celery tasks of the retro app: thin wrappers that take ids and call a service; safe to run twice."""
+"""Celery tasks of the retro app: thin wrappers that take ids and call a service; safe to run twice.
+
+Services queue them by name (loyalty.background.queue_task); RetroConfig.ready() imports this
+module so the names are registered in every process.
+"""
 
 from celery import shared_task
 
-# Imported so the worker registers it (Celery autodiscovers retro.tasks only).
-from retro.imports.tasks import import_uploaded_file  # noqa: F401
+from retro.imports.tasks import import_uploaded_file  # noqa: F401 - registers retro.import_uploaded_file
+from retro.notifications import send_outcome_email, send_outcome_emails
+from retro.reprocessing import run_daily_pass
+from retro.services import recompute_stored_keys
 
 
 @shared_task(name="retro.reprocess_retro_claims")
 def reprocess_retro_claims():
     """The daily pass (scheduled by django-celery-beat; see migration 0003)."""
-    from retro.reprocessing import run_daily_pass
-
     return str(run_daily_pass())
 
 
 @shared_task(name="retro.send_retro_claim_email")
 def send_retro_claim_email(claim_id, outcome):
-    from retro.notifications import send_outcome_email
-
     return send_outcome_email(claim_id=claim_id, outcome=outcome)
 
 
 @shared_task(name="retro.send_retro_claim_emails")
 def send_retro_claim_emails(pairs):
     """[[claim_id, outcome], ...]: one task per batch of the daily pass."""
-    from retro.notifications import send_outcome_emails
-
     return send_outcome_emails(pairs)
 
 
 @shared_task(name="retro.recompute_retro_keys")
 def recompute_retro_keys(key_id, version):
-    from retro.services import recompute_stored_keys
-
     recompute_stored_keys(key_id=key_id, version=version)

@@ -1,5 +1,6 @@
 """Loyalty core models: programs and members, tiers, the ledger, earning rules."""
 
+from loyalty.models.approvals import ApprovalLimit
 from loyalty.models.ledger import Activity, LedgerEntry, Metric
 from loyalty.models.members import Location, Member, Membership, Program, normalise_search_text
 from loyalty.models.rules import EarningRule, EarningRuleSet
@@ -7,6 +8,7 @@ from loyalty.models.tiers import Tier, TierPeriod
 
 __all__ = [
     "Activity",
+    "ApprovalLimit",
     "EarningRule",
     "EarningRuleSet",
     "LedgerEntry",

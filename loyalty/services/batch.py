@@ -9,15 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from psycopg import errors as psycopg_errors
 
-from loyalty import valuation
+from loyalty import sql, valuation
 from loyalty.models import Activity, LedgerEntry, Metric, Program, Tier, TierPeriod
-
-try:
-    from psycopg import errors as psycopg_errors
-except ImportError:  # SQLite-only installs
-    psycopg_errors = None
-from loyalty.services.posting import ActivityRequest, _entries, _occurred_on, _prepare, _validate, post_activity
+from loyalty.services.posting import ActivityRequest, _occurred_on, _prepare, _validate, post_activity
 
 
 def post_activities(*, requests):
@@ -110,63 +106,28 @@ def post_activities(*, requests):
     return results
 
 
-ACTIVITY_COLUMNS = [
-    "id",
-    "membership_id",
-    "kind",
-    "occurred_on",
-    "occurred_at",
-    "posted_at",
-    "source",
-    "external_reference",
-    "caused_by_id",
-    "description",
-    "amount",
-    "currency",
-    "location_id",
-    "attributes",
-    "rule_set_id",
-    "tier_id",
-    "explanation",
-]
-
-
 def _insert(pending, now):
-    """Write the batch: COPY on PostgreSQL (ids taken from the sequence first), bulk_create elsewhere."""
-    if connection.vendor != "postgresql":
-        Activity.objects.bulk_create([activity for activity, _ in pending], batch_size=500)
-        LedgerEntry.objects.bulk_create(
-            [entry for activity, quantities in pending for entry in _entries(activity, quantities, now)],
-            batch_size=1000,
-        )
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('loyalty_activity', 'id')) FROM generate_series(1, %s)",
-            [len(pending)],
-        )
-        for (activity, _), (pk,) in zip(pending, cursor.fetchall(), strict=True):
-            activity.pk = pk
-            activity._state.adding, activity._state.db = False, connection.alias
-        try:
-            # COPY skips bulk_create's per-value array escaping of the JSON explanations.
-            with cursor.cursor.copy(f"COPY loyalty_activity ({', '.join(ACTIVITY_COLUMNS)}) FROM STDIN") as copy:
-                for activity, _ in pending:
-                    copy.write_row([_copy_value(activity, column) for column in ACTIVITY_COLUMNS])
-            with cursor.cursor.copy(
-                "COPY loyalty_ledgerentry (activity_id, membership_id, metric, quantity, created_at) FROM STDIN"
-            ) as copy:
-                for activity, quantities in pending:
-                    for metric, quantity in quantities.items():
-                        if quantity:
-                            copy.write_row([activity.pk, activity.membership_id, metric, quantity, now])
-        except psycopg_errors.IntegrityError as error:
-            raise IntegrityError(str(error)) from error
+    """Write the batch with COPY, its activity ids taken from the sequence first."""
+    for (activity, _), pk in zip(pending, sql.take_activity_ids(len(pending)), strict=True):
+        activity.pk = pk
+        activity._state.adding, activity._state.db = False, connection.alias
+    fields = Activity._meta.concrete_fields
+    rows = ([_copy_value(activity, field) for field in fields] for activity, _ in pending)
+    entries = (
+        [activity.pk, activity.membership_id, metric, quantity, now]
+        for activity, quantities in pending
+        for metric, quantity in quantities.items()
+        if quantity
+    )
+    try:
+        sql.copy_activities(rows, entries)
+    except psycopg_errors.IntegrityError as error:
+        raise IntegrityError(str(error)) from error
 
 
-def _copy_value(activity, column):
-    value = getattr(activity, column)
-    if column in ("attributes", "explanation"):
+def _copy_value(activity, field):
+    value = getattr(activity, field.attname)
+    if field.attname in ("attributes", "explanation"):
         return json.dumps(value)
     return value
 
@@ -176,23 +137,8 @@ def _existing_activities(requests):
     if not keyed:
         return {}
     wanted = {r.key for r in keyed}
-    if connection.vendor == "postgresql":
-        # Probe the unique index once per key, whatever the members' history length.
-        members, sources, references = (list(column) for column in zip(*wanted, strict=True))
-        found = Activity.objects.raw(
-            "SELECT a.* FROM loyalty_activity a"
-            " JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS k(membership_id, source, reference)"
-            " ON a.membership_id = k.membership_id AND a.source = k.source AND a.external_reference = k.reference"
-            " WHERE a.external_reference <> ''",
-            [members, sources, references],
-        )
-    else:
-        found = Activity.objects.filter(
-            membership_id__in={r.membership.pk for r in keyed},
-            external_reference__in={r.external_reference for r in keyed},
-        )
     existing = {}
-    for activity in found:
+    for activity in sql.activities_by_reference(wanted):
         key = (activity.membership_id, activity.source, activity.external_reference)
         if key in wanted:
             activity.just_posted = False

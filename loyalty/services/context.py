@@ -1,4 +1,4 @@
-"""Everything post_activity() reads, in one hand-written query compiled once per process.
+"""Everything post_activity() reads, in one hand-written query (loyalty.sql) compiled once per process.
 
 The rules in force on the date (with their set, tier and location), the
 member's tier on that date, and an activity already posted under the same
@@ -8,13 +8,12 @@ field converters, so values are exactly what a queryset would give.
 """
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from loyalty import valuation
-from loyalty.models import Activity, EarningRule, EarningRuleSet, Location, Tier, TierPeriod
-from loyalty.rawsql import row_reader, run
+from loyalty.models import Activity
+from loyalty.sql import posting_context_statement, run
 
 
 @dataclass
@@ -24,23 +23,13 @@ class PostingContext:
     existing_id: int | None
 
 
-# (alias, model) in the order their columns are selected.
-_PARTS = [("r", EarningRule), ("rs", EarningRuleSet), ("t", Tier), ("l", Location), ("mt", Tier)]
-_compiled = {}
 _instances = {}
 _MAX_MEMOISED = 512
 
 
-class _Compiled(NamedTuple):
-    sql: str
-    readers: list
-    rules_end: int  # columns before this one describe the rules (with set, tier, location)
-    member_tier: slice  # the columns of the member's tier on the day
-
-
 def posting_context(*, membership, day, source="", external_reference=""):
     """Rules, set, tier and existing activity for posting on `day` (falls back to the ORM when a set has no rules)."""
-    compiled = _compiled_for(connection.vendor, bool(external_reference))
+    compiled = posting_context_statement(with_reference=bool(external_reference))
     ops = connection.ops
     day_value = ops.adapt_datefield_value(day)
     params = [membership.pk, day_value, day_value]
@@ -99,45 +88,3 @@ def _read_rules(readers, rows, conn):
 
 def _read_member_tier(readers, rows, conn):
     return readers[-1](rows[0], conn)
-
-
-def _compiled_for(vendor, with_reference):
-    key = (vendor, with_reference)
-    if key not in _compiled:
-        _compiled[key] = _compile(with_reference)
-    return _compiled[key]
-
-
-def _compile(with_reference):
-    qn = connection.ops.quote_name
-    columns, readers, offset, starts = [], [], 0, []
-    for alias, model in _PARTS:
-        fields = list(model._meta.concrete_fields)
-        columns += [f"{alias}.{qn(field.column)}" for field in fields]
-        readers.append(row_reader(model, fields, offset))
-        starts.append(offset)
-        offset += len(fields)
-    period = (
-        f"SELECT tier_id FROM {qn(TierPeriod._meta.db_table)} WHERE membership_id = %s AND valid_from <= %s"
-        " AND (valid_to IS NULL OR valid_to >= %s) LIMIT 1"
-    )
-    joins = [
-        f"JOIN {qn(EarningRuleSet._meta.db_table)} rs ON rs.id = r.rule_set_id",
-        f"LEFT JOIN {qn(Tier._meta.db_table)} t ON t.id = r.tier_id",
-        f"LEFT JOIN {qn(Location._meta.db_table)} l ON l.id = r.location_id",
-        f"LEFT JOIN ({period}) mp ON 1 = 1",
-        f"LEFT JOIN {qn(Tier._meta.db_table)} mt ON mt.id = mp.tier_id",
-    ]
-    if with_reference:
-        already = (
-            f"SELECT id FROM {qn(Activity._meta.db_table)} WHERE membership_id = %s AND source = %s"
-            " AND external_reference = %s LIMIT 1"
-        )
-        joins.append(f"LEFT JOIN ({already}) ex ON 1 = 1")
-        columns.append("ex.id")
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {qn(EarningRule._meta.db_table)} r {' '.join(joins)}"
-        " WHERE rs.program_id = %s AND rs.valid_from <= %s AND (rs.valid_to IS NULL OR rs.valid_to >= %s)"
-        " ORDER BY r.id"
-    )
-    return _Compiled(sql, readers, rules_end=starts[-1], member_tier=slice(starts[-1], offset))

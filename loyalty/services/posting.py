@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from loyalty import rawsql, valuation
+from loyalty import sql, valuation
 from loyalty.exceptions import AlreadyReversed
 from loyalty.models import Activity, LedgerEntry, Metric
 from loyalty.services import context
@@ -293,55 +293,19 @@ def _write(activity, quantities, now):
     nothing is written and IntegrityError is raised with the caller's
     transaction still usable (a savepoint guards it when there is one).
     """
-    if connection.vendor != "postgresql":
-        with transaction.atomic():
-            activity.save(force_insert=True)
-            LedgerEntry.objects.bulk_create(_entries(activity, quantities, now))
-        return
     # One statement writes both tables: atomic on its own, one round trip.
-    sql, params = _insert_statement(activity, quantities, now)
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            [(pk,)] = rawsql.run(sql, params)
-    else:
-        [(pk,)] = rawsql.run(sql, params)
-    activity.pk = pk
-    activity._state.adding, activity._state.db = False, connection.alias
-
-
-def _insert_statement(activity, quantities, now):
-    conn = connections[DEFAULT_DB_ALIAS]  # the real connection: the proxy costs a lookup per access
     rows = [(metric, quantity) for metric, quantity in quantities.items() if quantity]
-    sql, fields = _insert_sql(len(rows))
-    params = [f.get_db_prep_save(f.pre_save(activity, True), conn) for f in fields]
+    params = sql.db_values(sql.ACTIVITY_FIELDS, activity, adding=True)
     if rows:
         params += [activity.membership_id, now] + [value for row in rows for value in row]
-    return sql, params
-
-
-_insert_sqls = {}
-
-
-def _insert_sql(entry_count):
-    """The one-statement insert of an activity with `entry_count` entries, and the activity fields it takes."""
-    found = _insert_sqls.get(entry_count)
-    if found is None:
-        qn = connections[DEFAULT_DB_ALIAS].ops.quote_name
-        fields = [f for f in Activity._meta.concrete_fields if not f.primary_key]
-        sql = (
-            f"WITH a AS (INSERT INTO {qn(Activity._meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
-            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id)"
-        )
-        if entry_count:
-            sql += (
-                f", e AS (INSERT INTO {qn(LedgerEntry._meta.db_table)}"
-                " (activity_id, membership_id, metric, quantity, created_at)"
-                " SELECT a.id, %s, v.metric, v.quantity, %s FROM a, (VALUES "
-                + ", ".join(["(%s, %s::numeric)"] * entry_count)
-                + ") AS v(metric, quantity))"
-            )
-        found = _insert_sqls[entry_count] = (sql + " SELECT id FROM a", fields)
-    return found
+    statement = sql.insert_activity_statement(len(rows))
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            [(pk,)] = sql.run(statement, params)
+    else:
+        [(pk,)] = sql.run(statement, params)
+    activity.pk = pk
+    activity._state.adding, activity._state.db = False, connection.alias
 
 
 def _entries(activity, quantities, now):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from retro.imports.pipeline import parsed_chunks
 from retro.imports.rows import RowParser, RowRejected, missing_columns
-from retro.imports.writers import writer_for
+from retro.imports.writers import CopyWriter
 from retro.models import RetroImportBatch
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def import_records(*, batch, records, chunk_size=CHUNK_SIZE, on_progress=None, o
     after each chunk; on_errors(list) receives every rejected row, beyond what the batch keeps.
     """
     parser = RowParser(batch.program)
-    writer = writer_for(batch)
+    writer = CopyWriter(batch)
     try:
         for chunk in parsed_chunks(parser, writer, records, chunk_size):
             _flush(batch, writer, chunk, on_progress, on_errors)

@@ -5,6 +5,7 @@ import codecs
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from loyalty.background import queue_task
 from retro.imports.services import ImportFileError, read_csv_header, start_import
 
 
@@ -30,8 +31,6 @@ def _count_utf8_rows(binary):
 
 def upload_transactions_file(*, program, uploaded_file, started_by):
     """Create the batch for an uploaded CSV and queue its import; ImportFileError if the file is unusable."""
-    from retro.imports.tasks import import_uploaded_file
-
     binary = uploaded_file.file if hasattr(uploaded_file, "file") else uploaded_file
     binary.seek(0)
     read_csv_header(binary)
@@ -52,5 +51,5 @@ def upload_transactions_file(*, program, uploaded_file, started_by):
         if default_storage.exists(path):
             default_storage.delete(path)  # a leftover of a wiped database: the task must read this upload
         default_storage.save(path, uploaded_file)
-        transaction.on_commit(lambda: import_uploaded_file.delay(batch.pk))
+        queue_task("retro.import_uploaded_file", batch.pk)
     return batch

@@ -1,4 +1,4 @@
-"""Write validated rows into the pool: PostgreSQL COPY through a staging table, or bulk_create elsewhere."""
+"""Write validated rows into the pool with PostgreSQL COPY, straight in or through a staging table (retro.sql)."""
 
 import json
 from datetime import UTC
@@ -7,54 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.errors import UniqueViolation
 
-from retro.models import RetroTransaction
-
-# The columns a validated row carries, in COPY order (program, batch and time are added by the INSERT).
-ROW_COLUMNS = (
-    "transaction_type",
-    "source_id",
-    "location_code",
-    "occurred_at",
-    "occurred_on",
-    "reference",
-    "amount",
-    "currency",
-    "register_id",
-    "card_last_four",
-    "attributes",
-    "match_key",
-    "expires_on",
-)
-STAGING_TABLE = "retro_import_staging"
-_STAGING_DDL = f"""
-CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} (
-    transaction_type varchar(12), source_id varchar(64), location_code varchar(20),
-    occurred_at timestamptz, occurred_on date, reference varchar(64), amount numeric(14, 2),
-    currency varchar(3), register_id varchar(20), card_last_four varchar(4), attributes jsonb,
-    match_key varchar(255), expires_on date
-)
-"""
-
-
-class OrmWriter:
-    """Portable path (SQLite): bulk_create with ignore_conflicts, so a known source_id is skipped."""
-
-    def __init__(self, batch):
-        self.batch = batch
-        self._inserted = RetroTransaction.objects.filter(import_batch=batch).count()
-
-    def prepare(self, rows):
-        """Pure Python (no database): may run in the parsing thread."""
-        program_id, batch_id = self.batch.program_id, self.batch.pk
-        return [RetroTransaction(program_id=program_id, import_batch_id=batch_id, **row) for row in rows]
-
-    def write(self, prepared):
-        """Insert a prepared chunk; returns how many rows were new."""
-        RetroTransaction.objects.bulk_create(prepared, batch_size=500, ignore_conflicts=True)
-        # ignore_conflicts hides which rows went in; the rows tagged with this batch tell exactly.
-        inserted = RetroTransaction.objects.filter(import_batch=self.batch).count()
-        added, self._inserted = inserted - self._inserted, inserted
-        return added
+from retro.sql import ROW_FIELDS, import_statements
 
 
 class CopyChunk:
@@ -79,23 +32,12 @@ class CopyWriter:
 
     def __init__(self, batch):
         self.batch = batch
-        table = RetroTransaction._meta.db_table
-        columns = ", ".join(ROW_COLUMNS)
-        self._copy_sql = f"COPY {STAGING_TABLE} ({columns}) FROM STDIN"
-        self._direct_sql = f"COPY {table} (program_id, import_batch_id, imported_at, {columns}) FROM STDIN"
-        self._existing_sql = f"SELECT source_id FROM {table} WHERE program_id = %s AND source_id = ANY(%s)"
-        self._insert_sql = (
-            f"INSERT INTO {table} (program_id, import_batch_id, imported_at, {columns}) "
-            f"SELECT %s, %s, %s, {columns} FROM {STAGING_TABLE} "
-            # Key order: the chunk walks the match_key indexes in order instead of hopping around them.
-            "ORDER BY match_key "
-            "ON CONFLICT (program_id, source_id) DO NOTHING"
-        )
+        self._sql = import_statements()
         # A new file's rows are mostly new: COPY without looking them up first (about 5 % of the
         # database's time) until a chunk clashes with rows already there.
         self._look_up = False
         with connection.cursor() as cursor:
-            cursor.execute(_STAGING_DDL)
+            cursor.execute(self._sql["staging"])
 
     def prepare(self, rows):
         """The chunk as COPY lines: pure Python, so it runs in the parsing thread while the database works."""
@@ -119,7 +61,7 @@ class CopyWriter:
         lines = prepared.lines
         looked_up = self._look_up
         if looked_up:
-            cursor.execute(self._existing_sql, [self.batch.program_id, prepared.source_ids])
+            cursor.execute(self._sql["existing"], [self.batch.program_id, prepared.source_ids])
             if cursor.rowcount:
                 known = {source_id for (source_id,) in cursor.fetchall()}
                 lines = [line for line, sid in zip(lines, prepared.source_ids, strict=True) if sid not in known]
@@ -128,7 +70,7 @@ class CopyWriter:
         prefix = f"{self.batch.program_id}\t{self.batch.pk}\t{_copy_moment(timezone.now())}\t"
         try:
             # A savepoint, so a clash leaves the chunk's transaction usable.
-            with transaction.atomic(), cursor.cursor.copy(self._direct_sql) as copy:
+            with transaction.atomic(), cursor.cursor.copy(self._sql["copy_direct"]) as copy:
                 copy.write((prefix + prefix.join(lines)).encode())
         except UniqueViolation:
             if looked_up:
@@ -139,12 +81,12 @@ class CopyWriter:
         return len(lines)
 
     def _write_staged(self, cursor, prepared):
-        cursor.execute(f"TRUNCATE {STAGING_TABLE}")
-        with cursor.cursor.copy(self._copy_sql) as copy:
+        cursor.execute(self._sql["truncate"])
+        with cursor.cursor.copy(self._sql["copy_staging"]) as copy:
             copy.write("".join(prepared.lines).encode())
-        cursor.execute(self._insert_sql, [self.batch.program_id, self.batch.pk, timezone.now()])
+        cursor.execute(self._sql["insert_staged"], [self.batch.program_id, self.batch.pk, timezone.now()])
         added = cursor.rowcount
-        cursor.execute(f"TRUNCATE {STAGING_TABLE}")
+        cursor.execute(self._sql["truncate"])
         return added
 
 
@@ -157,13 +99,9 @@ def _copy_moment(moment):
     return moment.replace(tzinfo=None).isoformat(" ") + "+00" if moment.tzinfo is UTC else str(moment)
 
 
-def writer_for(batch):
-    return CopyWriter(batch) if connection.vendor == "postgresql" else OrmWriter(batch)
-
-
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NULL = "\\N"
-_TABS = len(ROW_COLUMNS) - 1
+_TABS = len(ROW_FIELDS) - 1
 
 
 def _copy_text(value):

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 
 class RetroClaimStatus(models.TextChoices):
@@ -75,52 +74,36 @@ class RetroClaim(FSMModelMixin, models.Model):
     def __str__(self):
         return self.number
 
-    # Transitions. Services call these; `by` and `description` are logged by django-fsm-log.
+    # Transitions: declared here, applied only by loyalty.lifecycle.transition(), which logs who and why.
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=status, source=S.OUTSTANDING, target=S.MATCHED)
-    def mark_matched(self, *, by=None, description=None):
+    def mark_matched(self):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=status, source=S.OUTSTANDING, target=S.PENDING_APPROVAL)
-    def await_approval(self, *, by=None, description=None):
+    def await_approval(self):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=status, source=S.PENDING_APPROVAL, target=S.MATCHED)
-    def approve(self, *, by=None, description=None):
+    def approve(self):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=status, source=S.PENDING_APPROVAL, target=S.NOT_MATCHED)
-    def reject(self, *, by=None, description=None):
+    def reject(self):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=status, source=[S.OUTSTANDING, S.PENDING_APPROVAL], target=S.TRANSACTION_FAILED)
-    def mark_transaction_failed(self, *, by=None, description=None):
+    def mark_transaction_failed(self):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=status, source=S.OUTSTANDING, target=S.ALREADY_CLAIMED)
-    def mark_already_claimed(self, *, by=None, description=None):
+    def mark_already_claimed(self):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=status, source=S.OUTSTANDING, target=S.NOT_MATCHED)
-    def mark_not_matched(self, *, by=None, description=None):
+    def mark_not_matched(self):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=status, source=S.MATCHED, target=S.REVERSED)
-    def reverse(self, *, by=None, description=None):
+    def reverse(self):
         pass

@@ -270,7 +270,6 @@ def test_ledger_entries_cannot_be_updated_or_deleted(membership):
     assert selectors.award_balance(membership) == 98
 
 
-@pytest.mark.postgres
 def test_postgres_refuses_raw_updates_and_deletes_of_ledger_entries(membership):
     purchase(membership, "RCPT-5")
     for statement in ("UPDATE loyalty_ledgerentry SET quantity = 1", "DELETE FROM loyalty_ledgerentry"):
@@ -279,7 +278,6 @@ def test_postgres_refuses_raw_updates_and_deletes_of_ledger_entries(membership):
     assert selectors.award_balance(membership) == 98
 
 
-@pytest.mark.postgres
 def test_postgres_refuses_an_entry_for_another_membership_than_its_activity(membership):
     activity = purchase(membership, "RCPT-6")
     other = member(membership.program)
@@ -291,7 +289,6 @@ def test_postgres_refuses_an_entry_for_another_membership_than_its_activity(memb
     assert selectors.award_balance(other) == 0
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_posts_of_one_reference_credit_once():
     program = shop()

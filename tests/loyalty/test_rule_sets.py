@@ -41,7 +41,6 @@ def test_an_open_ended_set_overlaps_everything_after_it():
         EarningRuleSet(program=program, name="Later", valid_from=D(2030, 1, 1)).full_clean()
 
 
-@pytest.mark.postgres
 def test_postgres_refuses_overlapping_sets_even_without_validation():
     program = shop()
     seed_003_sets(program)

@@ -77,7 +77,6 @@ def test_the_same_tier_or_another_programs_tier_is_refused(program, tier):
         services.change_tier(membership=membership, tier=foreign, effective_on=D(2023, 5, 1))
 
 
-@pytest.mark.postgres
 def test_postgres_refuses_overlapping_tier_periods(program, tier):
     membership = member(program, tier["silver"], since=D(2023, 1, 1))
     services.change_tier(membership=membership, tier=tier["gold"], effective_on=D(2023, 8, 10))

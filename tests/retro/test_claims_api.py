@@ -125,8 +125,8 @@ def test_seed_003_request_retro_approval_then_approve_it(csr, supervisor, progra
     assert "non_field_errors" in again.data
 
 
-def test_reject_needs_a_reason(supervisor, program, membership):
-    number = pending_claim(program, membership, supervisor)
+def test_reject_needs_a_reason(csr, supervisor, program, membership):
+    number = pending_claim(program, membership, csr)
     url = reverse("api-retro-claim-reject", args=[number])
     response = api(supervisor).post(url, {}, format="json")
     assert response.status_code == 400 and "reason" in response.data

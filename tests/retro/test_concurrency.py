@@ -37,7 +37,6 @@ def race(workers):
     return results
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_simultaneous_claims_for_one_transaction_credit_exactly_one():
     program = retro_program("race")
@@ -60,7 +59,6 @@ def test_twenty_simultaneous_claims_for_one_transaction_credit_exactly_one():
     assert LedgerEntry.objects.filter(metric="base").count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_submission_racing_the_daily_pass_never_takes_a_transaction_twice():
     program = retro_program("race2")

@@ -189,7 +189,6 @@ def test_a_database_failure_marks_the_batch_failed(monkeypatch):
     def broken(self, prepared):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writers.OrmWriter, "write", broken)
     monkeypatch.setattr(writers.CopyWriter, "write", broken)
     batch = start_import(program=program, channel="upload")
     with pytest.raises(RuntimeError):

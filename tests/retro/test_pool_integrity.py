@@ -21,7 +21,6 @@ def _insert_sql(program_id, source_id):
     )
 
 
-@pytest.mark.postgres
 def test_pool_row_naming_a_missing_program_is_refused():
     program = ProgramFactory()
     with pytest.raises(IntegrityError, match="existing program"), transaction.atomic():
@@ -30,7 +29,6 @@ def test_pool_row_naming_a_missing_program_is_refused():
     assert not RetroTransaction.objects.filter(source_id="GHOST-1").exists()
 
 
-@pytest.mark.postgres
 def test_one_missing_program_refuses_the_whole_statement():
     program = ProgramFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -46,7 +44,6 @@ def test_one_missing_program_refuses_the_whole_statement():
     assert not RetroTransaction.objects.filter(source_id__startswith="MIX-").exists()
 
 
-@pytest.mark.postgres
 def test_moving_a_transaction_to_a_missing_program_is_refused():
     txn = RetroTransactionFactory()
     with pytest.raises(IntegrityError, match="existing program"), transaction.atomic():
@@ -55,7 +52,6 @@ def test_moving_a_transaction_to_a_missing_program_is_refused():
     assert txn.program_id == txn.program.pk
 
 
-@pytest.mark.postgres
 def test_program_with_pool_transactions_cannot_be_deleted_even_in_sql():
     txn = RetroTransactionFactory()
     with pytest.raises(IntegrityError, match="still has retro transactions"), transaction.atomic():
@@ -70,7 +66,6 @@ def test_django_refuses_to_delete_a_program_with_pool_transactions():
         txn.program.delete()
 
 
-@pytest.mark.postgres
 def test_program_without_pool_transactions_can_be_deleted():
     program = ProgramFactory()
     with connection.cursor() as cursor:

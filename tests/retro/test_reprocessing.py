@@ -1,4 +1,4 @@
-"""The daily reprocessing pass: set-based on PostgreSQL, claim by claim elsewhere, same outcomes, idempotent."""
+"""The daily reprocessing pass: set-based, in batches, oldest transaction first, idempotent."""
 
 import datetime as dt
 import io
@@ -6,7 +6,6 @@ import io
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django_fsm_log.models import StateLog
 
 from loyalty.models import Activity, EarningRuleSet, LedgerEntry
@@ -45,15 +44,9 @@ def program():
     return retro_program()
 
 
-# The set-based pass needs PostgreSQL: the shared `postgres` marker skips it on
-# SQLite and fails CI if it ever skips there.
-@pytest.fixture(params=[pytest.param("set_based", marks=pytest.mark.postgres), "claim_by_claim"])
-def run_pass(request):
-
-    def run(**kwargs):
-        return reprocessing.run_daily_pass(set_based=request.param == "set_based", **kwargs)
-
-    return run
+@pytest.fixture
+def run_pass():
+    return reprocessing.run_daily_pass
 
 
 def test_outstanding_claims_match_transactions_that_arrived_later(program, run_pass):
@@ -138,7 +131,7 @@ def test_a_pass_killed_half_way_is_rolled_back_per_batch_and_finished_by_the_nex
     monkeypatch.setattr(reprocessing, "_write_outcomes", lambda *a: die_on_second_batch(*a))
     monkeypatch.setattr(reprocessing.matching, "match_retro_claim", lambda **kw: die_on_second_batch(**kw))
     with pytest.raises(KeyboardInterrupt):
-        run_pass(batch_size=1 if connection.vendor != "postgresql" else 2)
+        run_pass(batch_size=2)
     monkeypatch.undo()
     done_before = sum(status(c) == S.MATCHED for c in claims)
     assert 0 < done_before < 4

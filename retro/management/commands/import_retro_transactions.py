@@ -16,7 +16,6 @@ from retro.imports.services import (
     read_csv_header,
     start_import,
 )
-from retro.imports.writers import writer_for
 
 
 class Command(BaseCommand):
@@ -50,7 +49,6 @@ class Command(BaseCommand):
             binary.seek(0)
             total = count_csv_rows(binary)
             batch = start_import(program=program_obj, channel="command", file_name=path.name, rows_total=total)
-            path_kind = type(writer_for(batch)).__name__
             progress = None if no_progress else ProgressBar(sys.stderr, total)
             with errors_path.open("w", newline="", encoding="utf-8") as report_file:
                 report = ErrorReportWriter(report_file, columns)
@@ -70,7 +68,7 @@ class Command(BaseCommand):
                         progress.close()
 
         self.stdout.write(
-            f"Import #{batch.pk} ({path_kind}): {batch.rows_done:,} rows, {batch.rows_imported:,} imported, "
+            f"Import #{batch.pk}: {batch.rows_done:,} rows, {batch.rows_imported:,} imported, "
             f"{batch.rows_duplicate:,} duplicates, {batch.rows_rejected:,} rejected."
         )
         if batch.rows_rejected:

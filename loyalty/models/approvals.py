@@ -1,0 +1,23 @@
+"""Approval limits: the largest value each role may approve, per program and lifecycle (set in admin)."""
+
+from django.db import models
+
+
+class ApprovalLimit(models.Model):
+    program = models.ForeignKey("loyalty.Program", on_delete=models.CASCADE, related_name="approval_limits")
+    # The lifecycle's key, as its ApprovalPolicy registers it (e.g. "retro_claim").
+    lifecycle = models.CharField(max_length=40)
+    role = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="approval_limits")
+    max_value = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The largest value (points, miles…) this role may approve."
+    )
+
+    class Meta:
+        ordering = ["program", "lifecycle", "role__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "lifecycle", "role"], name="one_approval_limit_per_role"),
+            models.CheckConstraint(condition=models.Q(max_value__gte=0), name="approval_limit_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.role} · {self.lifecycle} · up to {self.max_value:,.0f}"

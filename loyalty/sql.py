@@ -1,0 +1,291 @@
+"""The loyalty core's hand-written SQL: posting's hot statements and the lifecycle writer's, in one place.
+
+The ORM expresses every other query. These few run on every post, every claim
+submission or every batch of a daily job, where compiling a queryset costs more
+than running its SQL; each statement is built once per process from the
+models' `_meta` (no table or column name is written by hand) and `run()` lets
+psycopg prepare it on the server.
+"""
+
+from typing import NamedTuple
+
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+from loyalty.models import Activity, EarningRule, EarningRuleSet, LedgerEntry, Location, Tier, TierPeriod
+
+# --- running statements ------------------------------------------------------------------------
+
+
+def run(sql, params):
+    """Execute hand-written SQL through Django's cursor (logged, errors wrapped) and fetch every row.
+
+    The statement goes through a server-side-binding cursor, so psycopg prepares it after a few
+    runs and the server stops re-planning it on every post (planning cost about as much as executing).
+    """
+    # The real connection, resolved once: each attribute read through the thread-local proxy
+    # `connection` costs a lookup, and the cursor wrapper reads a dozen per statement.
+    conn = connections[DEFAULT_DB_ALIAS]
+    conn.ensure_connection()
+    wrapper = CursorDebugWrapper if conn.queries_logged else CursorWrapper
+    with wrapper(psycopg.Cursor(conn.connection), conn) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def row_reader(model, fields, offset):
+    """A function turning this model's slice of a row into an instance (None for an empty LEFT JOIN)."""
+    columns = [field.get_col(model._meta.db_table) for field in fields]
+    converters = [connection.ops.get_db_converters(column) + column.get_db_converters(connection) for column in columns]
+    names = [field.attname for field in fields]
+    pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
+
+    def read(row, conn=None):
+        # `conn` is the real connection, best resolved once per query by the caller:
+        # the thread-local proxy `connection` costs a lookup on every attribute access.
+        conn = conn or connections[DEFAULT_DB_ALIAS]
+        values = list(row[offset : offset + len(fields)])
+        if values[pk_index] is None:
+            return None
+        for i, chain in enumerate(converters):
+            for convert in chain:
+                values[i] = convert(values[i], columns[i], conn)
+        return model.from_db(conn.alias, names, values)
+
+    return read
+
+
+def table(model):
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def column(model, name):
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def db_values(fields, instance, *, adding):
+    """The instance's values of `fields` as the database takes them (auto_now and the like applied)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    return [f.get_db_prep_save(f.pre_save(instance, adding), conn) for f in fields]
+
+
+# --- posting: what a post reads ----------------------------------------------------------------
+
+
+class PostingStatement(NamedTuple):
+    sql: str
+    readers: list
+    rules_end: int  # columns before this one describe the rules (with set, tier, location)
+    member_tier: slice  # the columns of the member's tier on the day
+
+
+# (alias, model) in the order their columns are selected.
+_POSTING_PARTS = [("r", EarningRule), ("rs", EarningRuleSet), ("t", Tier), ("l", Location), ("mt", Tier)]
+_posting = {}
+
+
+def posting_context_statement(*, with_reference):
+    """The rules in force on a day (with set, tier, location), the member's tier then, an existing post.
+
+    Parameters: membership, day, day, [membership, source, reference,] program, day, day.
+    """
+    found = _posting.get(with_reference)
+    if found is not None:
+        return found
+    qn = connection.ops.quote_name
+    columns, readers, offset, starts = [], [], 0, []
+    for alias, model in _POSTING_PARTS:
+        fields = list(model._meta.concrete_fields)
+        columns += [f"{alias}.{qn(field.column)}" for field in fields]
+        readers.append(row_reader(model, fields, offset))
+        starts.append(offset)
+        offset += len(fields)
+    tp, rs, r = TierPeriod, EarningRuleSet, EarningRule
+    period = (
+        f"SELECT {column(tp, 'tier')} AS tier_id FROM {table(tp)} WHERE {column(tp, 'membership')} = %s"
+        f" AND {column(tp, 'valid_from')} <= %s"
+        f" AND ({column(tp, 'valid_to')} IS NULL OR {column(tp, 'valid_to')} >= %s)"
+        " LIMIT 1"
+    )
+    joins = [
+        f"JOIN {table(rs)} rs ON rs.{column(rs, 'id')} = r.{column(r, 'rule_set')}",
+        f"LEFT JOIN {table(Tier)} t ON t.{column(Tier, 'id')} = r.{column(r, 'tier')}",
+        f"LEFT JOIN {table(Location)} l ON l.{column(Location, 'id')} = r.{column(r, 'location')}",
+        f"LEFT JOIN ({period}) mp ON 1 = 1",
+        f"LEFT JOIN {table(Tier)} mt ON mt.{column(Tier, 'id')} = mp.tier_id",
+    ]
+    if with_reference:
+        a = Activity
+        already = (
+            f"SELECT {column(a, 'id')} AS id FROM {table(a)} WHERE {column(a, 'membership')} = %s"
+            f" AND {column(a, 'source')} = %s AND {column(a, 'external_reference')} = %s LIMIT 1"
+        )
+        joins.append(f"LEFT JOIN ({already}) ex ON 1 = 1")
+        columns.append("ex.id")
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {table(r)} r {' '.join(joins)}"
+        f" WHERE rs.{column(rs, 'program')} = %s AND rs.{column(rs, 'valid_from')} <= %s"
+        f" AND (rs.{column(rs, 'valid_to')} IS NULL OR rs.{column(rs, 'valid_to')} >= %s)"
+        f" ORDER BY r.{column(r, 'id')}"
+    )
+    found = _posting[with_reference] = PostingStatement(
+        sql, readers, rules_end=starts[-1], member_tier=slice(starts[-1], offset)
+    )
+    return found
+
+
+# --- posting: what a post writes ---------------------------------------------------------------
+
+ACTIVITY_FIELDS = [f for f in Activity._meta.concrete_fields if not f.primary_key]
+_activity_inserts = {}
+
+
+def insert_activity_statement(entry_count):
+    """One statement inserting an activity with `entry_count` ledger entries (atomic on its own).
+
+    Parameters: the ACTIVITY_FIELDS values, then membership, created_at and (metric, quantity) pairs.
+    """
+    found = _activity_inserts.get(entry_count)
+    if found is None:
+        qn = connection.ops.quote_name
+        sql = (
+            f"WITH a AS (INSERT INTO {table(Activity)} ({', '.join(qn(f.column) for f in ACTIVITY_FIELDS)})"
+            f" VALUES ({', '.join(['%s'] * len(ACTIVITY_FIELDS))}) RETURNING {column(Activity, 'id')} AS id)"
+        )
+        if entry_count:
+            e = LedgerEntry
+            sql += (
+                f", e AS (INSERT INTO {table(e)} ({column(e, 'activity')}, {column(e, 'membership')},"
+                f" {column(e, 'metric')}, {column(e, 'quantity')}, {column(e, 'created_at')})"
+                " SELECT a.id, %s, v.metric, v.quantity, %s FROM a, (VALUES "
+                + ", ".join(["(%s, %s::numeric)"] * entry_count)
+                + ") AS v(metric, quantity))"
+            )
+        found = _activity_inserts[entry_count] = sql + " SELECT id FROM a"
+    return found
+
+
+def take_activity_ids(count):
+    """`count` fresh activity ids from the table's sequence (a batch knows its ids before its COPY)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [Activity._meta.db_table, Activity._meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def copy_activities(rows, entries):
+    """COPY a batch's activities (rows of every concrete field's value, pk first) and then its entries.
+
+    COPY skips bulk_create's per-value array escaping of the JSON explanations.
+    """
+    qn = connection.ops.quote_name
+    activity_columns = ", ".join(qn(f.column) for f in Activity._meta.concrete_fields)
+    e = LedgerEntry
+    names = ("activity", "membership", "metric", "quantity", "created_at")
+    entry_columns = ", ".join(column(e, name) for name in names)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table(Activity)} ({activity_columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        with cursor.cursor.copy(f"COPY {table(e)} ({entry_columns}) FROM STDIN") as copy:
+            for row in entries:
+                copy.write_row(row)
+
+
+def activities_by_reference(keys):
+    """Activities already posted under these (membership, source, reference) keys: one index probe per key."""
+    members, sources, references = (list(values) for values in zip(*keys, strict=True))
+    a = Activity
+    return a.objects.raw(
+        f"SELECT a.* FROM {table(a)} a"
+        " JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS k(membership_id, source, reference)"
+        f" ON a.{column(a, 'membership')} = k.membership_id AND a.{column(a, 'source')} = k.source"
+        f" AND a.{column(a, 'external_reference')} = k.reference"
+        f" WHERE a.{column(a, 'external_reference')} <> ''",
+        [members, sources, references],
+    )
+
+
+# --- lifecycles: a state change and its log row, together --------------------------------------
+
+
+def _log_insert(log_model):
+    names = ("timestamp", "by", "source_state", "state", "transition", "content_type", "object_id", "description")
+    return f"INSERT INTO {table(log_model)} ({', '.join(column(log_model, name) for name in names)})"
+
+
+def transition_statement(model, state_field, fields, log_model):
+    """One statement: the row's new state and `fields` (only while the row is still in the source state),
+    and its log row. Returns a row when the change was made, none when the row had left the source state.
+
+    Parameters: target, *values of fields, pk, source, then timestamp, by, source, target, transition name,
+    content type, description.
+    """
+    qn = connection.ops.quote_name
+    assignments = ", ".join([f"{qn(state_field.column)} = %s", *(f"{qn(f.column)} = %s" for f in fields)])
+    pk = qn(model._meta.pk.column)
+    return (
+        f"WITH changed AS (UPDATE {table(model)} SET {assignments} WHERE {pk} = %s AND {qn(state_field.column)} = %s"
+        f" RETURNING {pk} AS id) {_log_insert(log_model)}"
+        " SELECT %s, %s, %s, %s, %s, %s, changed.id, %s FROM changed RETURNING 1"
+    )
+
+
+def bulk_transition_statement(model, state_field, *, row_fields, same_fields, sources, ids_sql, log_model):
+    """One statement for a whole batch: lock the rows still in a source state, set their state and fields,
+    log each one. Rows in another state are left alone. Returns the ids changed.
+
+    `ids_sql` yields (id, reason, *row_fields values) rows as `u`; parameters after its own: the source states
+    (when `sources` is a list), target, *values of same_fields, then timestamp, by, target, transition name,
+    content type.
+    """
+    qn = connection.ops.quote_name
+    state, pk = qn(state_field.column), qn(model._meta.pk.column)
+    if sources is None:  # the transition leaves from any state
+        source_check = "TRUE"
+    elif sources == "other":  # from any state but its target
+        source_check = f"t.{state} <> %s"
+    else:
+        source_check = f"t.{state} = ANY(%s)"
+    assignments = [f"{state} = %s"]
+    assignments += [f"{qn(f.column)} = u.{qn('v_' + f.column)}" for f in row_fields]
+    assignments += [f"{qn(f.column)} = %s" for f in same_fields]
+    return (
+        f"WITH u AS ({ids_sql}),"
+        f" locked AS (SELECT t.{pk} AS id, t.{state} AS source FROM {table(model)} t JOIN u ON u.id = t.{pk}"
+        f" WHERE {source_check} FOR UPDATE OF t),"
+        f" changed AS (UPDATE {table(model)} t SET {', '.join(assignments)} FROM locked JOIN u ON u.id = locked.id"
+        f" WHERE t.{pk} = locked.id RETURNING t.{pk} AS id, locked.source, u.reason)"
+        f" {_log_insert(log_model)} SELECT %s, %s, changed.source, %s, %s, %s, changed.id, changed.reason"
+        f" FROM changed RETURNING {column(log_model, 'object_id')}"
+    )
+
+
+def unnest_rows_sql(model, row_fields):
+    """`u` for bulk_transition_statement from arrays: ids, reasons, then one array per row field."""
+    qn = connection.ops.quote_name
+    arrays = [f"%s::{model._meta.pk.rel_db_type(connection)}[]", "%s::text[]"]
+    arrays += [f"%s::{f.rel_db_type(connection) if f.is_relation else f.db_type(connection)}[]" for f in row_fields]
+    names = ["id", "reason", *(qn("v_" + f.column) for f in row_fields)]
+    return f"SELECT * FROM unnest({', '.join(arrays)}) AS u({', '.join(names)})"
+
+
+def queryset_rows_sql(queryset):
+    """`u` for bulk_transition_statement from a queryset's ids and one reason for all; and its parameters."""
+    sql, params = queryset.order_by().values_list("pk", flat=True).query.sql_with_params()
+    return f"SELECT q.id, %s::text AS reason FROM ({sql}) AS q(id)", list(params)
+
+
+class Names:
+    """A model's quoted table and column names for hand-written SQL: `N.table`, `N.program` (its column)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.table = table(model)
+        self.pk = connection.ops.quote_name(model._meta.pk.column)
+
+    def __getattr__(self, name):
+        return column(self.model, name)

@@ -1,0 +1,92 @@
+"""Supervisors' decisions on retro claims (approve, reject, reverse), on the shared decision service."""
+
+from django.utils import timezone
+
+from loyalty import services as loyalty_services
+from loyalty.lifecycle import transition
+from loyalty.lifecycle.decisions import ApprovalPolicy, Decision, decide
+from retro.matching import OUTCOME_FIELDS, credit_claim, release_transaction
+from retro.models import RetroClaim, RetroClaimStatus
+from retro.notifications import queue_outcome_email
+from retro.program_settings import ensure_settings
+
+S = RetroClaimStatus
+
+
+class RetroClaimApprovals(ApprovalPolicy):
+    lifecycle = "retro_claim"
+    label = "Retro claims"
+    noun = "claim"
+    model = RetroClaim
+    value_label = "points"
+    decisions = {
+        "approve": Decision(
+            "approve", "Approve", "approved", (S.PENDING_APPROVAL,), "retro.approve_retroclaim", checks_limit=True
+        ),
+        "reject": Decision(
+            "reject", "Reject", "rejected", (S.PENDING_APPROVAL,), "retro.approve_retroclaim", reason_required=True
+        ),
+        # Taking points back is a correction, not a grant: no limit, and the maker may ask for it.
+        "reverse": Decision(
+            "reverse", "Reverse", "reversed", (S.MATCHED,), "retro.reverse_retroclaim",
+            reason_required=True, checks_maker=False,
+        ),  # fmt: skip
+    }
+
+    def locked(self, pk):
+        return (
+            RetroClaim.objects.select_for_update(of=("self",))
+            .select_related("program", "membership__program", "matched_transaction")
+            .get(pk=pk)
+        )
+
+    def maker_id(self, claim):
+        return claim.submitted_by_id
+
+    def value(self, claim):
+        return claim.estimated_points
+
+    def apply(self, claim, decision, *, by, reason):
+        getattr(self, f"_{decision.name}")(claim, by=by, reason=reason)
+
+    def _approve(self, claim, *, by, reason):
+        """Post the claim's activity (or Transaction Failed, with the reason)."""
+        credit_claim(claim=claim, txn=claim.matched_transaction, by=by, name="approve", note=reason)
+        queue_outcome_email(claim, ensure_settings(claim.program))
+
+    def _reject(self, claim, *, by, reason):
+        """Not Matched, and its transaction returns to the pool."""
+        if claim.matched_transaction_id:
+            release_transaction(claim, claim.matched_transaction)
+        claim.failure_reason = reason
+        claim.resolved_at = timezone.now()
+        transition(claim, "reject", by=by, reason=reason, fields=OUTCOME_FIELDS)
+        queue_outcome_email(claim, ensure_settings(claim.program), outcome="not_matched")
+
+    def _reverse(self, claim, *, by, reason):
+        """Reverse its activity and return the transaction; this member cannot match it again."""
+        if claim.activity_id:
+            loyalty_services.reverse_activity(activity=claim.activity, reason=reason, caused_by=by)
+        if claim.matched_transaction_id:
+            release_transaction(claim, claim.matched_transaction)
+        claim.failure_reason = reason
+        claim.resolved_at = timezone.now()
+        transition(claim, "reverse", by=by, reason=reason, fields=OUTCOME_FIELDS)
+
+
+RETRO_CLAIM_APPROVALS = RetroClaimApprovals()
+
+
+def approve_retro_claim(*, claim, by, reason="") -> RetroClaim:
+    """Approve a Pending Approval claim: post its activity (or Transaction Failed, with the reason)."""
+    return decide(RETRO_CLAIM_APPROVALS, claim, "approve", by=by, reason=reason)
+
+
+def reject_retro_claim(*, claim, by, reason) -> RetroClaim:
+    """Reject a Pending Approval claim: it becomes Not Matched and its transaction returns to the pool."""
+    return decide(RETRO_CLAIM_APPROVALS, claim, "reject", by=by, reason=reason)
+
+
+def reverse_retro_claim(*, claim, by, reason) -> RetroClaim:
+    """Reverse a Matched claim: reverse its activity, return the transaction; this member can't match it again."""
+    return decide(RETRO_CLAIM_APPROVALS, claim, "reverse", by=by, reason=reason)
