@@ -273,7 +273,7 @@ class EarningRuleSetAdmin(admin.ModelAdmin):
     ordering = ["program", "-valid_from"]
 
     USED_NOTE = (
-        "This rule set has valued activities, so it can no longer be edited or deleted: retro postings dated in "
+        "This rule set has valued activities, so it can no longer be edited or deleted: late postings dated in "
         "its period must keep earning what it said. To change the rules, create a new rule set for the new period "
         "(the “Copy as the next rule set” action copies its rules)."
     )

@@ -1,6 +1,31 @@
+"""The loyalty core's app: registers the core's own screens, tabs and grants like any feature app."""
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+from loyalty import plugins
+from loyalty.plugins import CSR, SUPERVISOR, NavItem, ProfileLink
 
 
 class LoyaltyConfig(AppConfig):
     name = "loyalty"
     verbose_name = "Loyalty core"
+
+    def ready(self):
+        # roles reads the auth app's models, which exist only once apps are ready.
+        from loyalty.roles import sync_roles_after_migrate
+
+        plugins.add_navigation(NavItem("Members", "member-search", "loyalty.view_member"))
+        for key, label, permission in [
+            ("summary", "Summary", "loyalty.view_member"),
+            ("activities", "Activities", "loyalty.view_activity"),
+            ("flights", "Flights", "loyalty.view_activity"),
+            ("claims", "Claims", "loyalty.view_member"),
+        ]:
+            plugins.add_profile_tab(ProfileLink(key, label, "member-profile-tab", permission))
+        core = ["loyalty.view_program", "loyalty.view_member", "loyalty.view_membership", "loyalty.view_activity"]
+        plugins.grant(CSR, *core, "loyalty.view_tier")
+        plugins.grant(SUPERVISOR, *core, "loyalty.view_tier")
+        plugins.administer("loyalty", "django_celery_beat", "authtoken", "auth")
+        # Roles follow the registries: every migrate grants what the apps registered.
+        post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="loyalty-sync-roles")

@@ -1,36 +1,20 @@
 """Who may use what: navigation and screen access, decided by Django permission codenames.
 
-Permissions are granted to the groups CSR, Supervisor, Admin and Member by
-data migrations, so admins can change who sees what without code.
+Permissions are granted to the groups CSR, Supervisor, Admin and Member (see
+loyalty.roles), so admins can change who sees what without code. The screens
+in the navigation are registered by their apps (loyalty.plugins).
 """
-
-from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-
-@dataclass(frozen=True)
-class NavItem:
-    label: str
-    url_name: str
-    permission: str
-
-
-# Later features append their screens here; an item whose URL does not exist
-# yet is simply not shown.
-NAVIGATION = [
-    NavItem("Members", "member-search", "loyalty.view_member"),
-    NavItem("Retro claim activity", "retro-claim-activity", "retro.view_retroclaim"),
-    NavItem("Import retro transactions", "retro-transaction-import", "retro.add_retrotransaction"),
-    NavItem("My retro claims", "portal-home", "retro.submit_own_retro_claim"),
-]
+from loyalty import plugins
 
 
 def navigation_for(user):
     if not user.is_authenticated:
         return []
     items = []
-    for item in NAVIGATION:
+    for item in plugins.NAVIGATION:
         if not user.has_perm(item.permission):
             continue
         try:

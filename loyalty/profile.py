@@ -1,35 +1,12 @@
-"""The member profile's tabs and "More" actions, as registries later features extend.
+"""The member profile's tabs, "More" actions and header indicators, as the apps registered them (loyalty.plugins).
 
-A tab or action names a URL and a permission; one whose URL does not exist
-yet, or that the user may not use, is left out.
+A tab or action names a URL and a permission; one whose URL does not exist, or
+that the user may not use, is left out.
 """
-
-from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-
-@dataclass(frozen=True)
-class ProfileLink:
-    key: str
-    label: str
-    url_name: str
-    permission: str
-    url_kwargs: tuple = ("member_number",)
-
-
-TABS = [
-    ProfileLink("summary", "Summary", "member-profile-tab", "loyalty.view_member"),
-    ProfileLink("activities", "Activities", "member-profile-tab", "loyalty.view_activity"),
-    ProfileLink("flights", "Flights", "member-profile-tab", "loyalty.view_activity"),
-    ProfileLink("claims", "Claims", "member-profile-tab", "loyalty.view_member"),
-    ProfileLink("retro-claims", "Retro claims", "member-retro-claims", "retro.view_retroclaim"),
-]
-
-# Later features add their actions (Retro Claim > Airline, New adjustment, …).
-MORE_ACTIONS: list[ProfileLink] = [
-    ProfileLink("retro-claim", "Retro claim", "member-retro-claims", "retro.add_retroclaim"),
-]
+from loyalty import plugins
 
 
 def _resolve(link, user, member):
@@ -45,8 +22,20 @@ def _resolve(link, user, member):
 
 
 def tabs_for(user, member):
-    return [t for t in (_resolve(link, user, member) for link in TABS) if t]
+    return [t for t in (_resolve(link, user, member) for link in plugins.PROFILE_TABS) if t]
 
 
 def more_actions_for(user, member):
-    return [a for a in (_resolve(link, user, member) for link in MORE_ACTIONS) if a]
+    return [a for a in (_resolve(link, user, member) for link in plugins.MORE_ACTIONS) if a]
+
+
+def header_indicators_for(user, member, membership):
+    """[{"template", "state"}] for the indicators this user may see and that have something to show."""
+    shown = []
+    for indicator in plugins.HEADER_INDICATORS:
+        if not any(user.has_perm(permission) for permission in indicator.permissions):
+            continue
+        state = indicator.state(user, member, membership)
+        if state is not None:
+            shown.append({"key": indicator.key, "template": indicator.template, "state": state})
+    return shown

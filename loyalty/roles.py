@@ -1,47 +1,20 @@
-"""The four roles and the permission codenames each is granted.
+"""The four roles and the permission codenames each is granted, as the apps registered them (loyalty.plugins).
 
-Data migrations call sync_roles(); it is idempotent, so a later feature adds
-its codenames here and ships a migration that calls it again. Admins may
+sync_roles() is idempotent and runs after every migrate (LoyaltyConfig), so a
+feature app only grants its codenames from its AppConfig.ready(). Admins may
 change grants in Django admin afterwards; a re-sync only adds, never removes.
 """
 
-CSR = "CSR"
-SUPERVISOR = "Supervisor"
-ADMIN = "Admin"
-MEMBER = "Member"
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
 
-_CSR = [
-    "loyalty.view_program",
-    "loyalty.view_member",
-    "loyalty.view_membership",
-    "loyalty.view_activity",
-    "loyalty.view_tier",
-    "retro.view_retroclaim",
-    "retro.add_retroclaim",
-    "retro.view_retrotransaction",
-]
-_SUPERVISOR = _CSR + [
-    "retro.approve_retroclaim",
-    "retro.reverse_retroclaim",
-    "retro.add_retrotransaction",
-    "retro.view_retroimportbatch",
-]
-_MEMBER = ["retro.submit_own_retro_claim"]
+from loyalty.plugins import ADMIN, ADMIN_APPS, CSR, MEMBER, ROLE_PERMISSIONS, SUPERVISOR
 
-ROLE_PERMISSIONS = {
-    CSR: _CSR,
-    SUPERVISOR: _SUPERVISOR,
-    MEMBER: _MEMBER,
-}
-# Admins get every permission of these apps (they configure the program in Django admin).
-ADMIN_APPS = ["loyalty", "retro", "claims", "exchanges", "django_celery_beat", "authtoken", "auth"]
+__all__ = ["ADMIN", "CSR", "MEMBER", "SUPERVISOR", "sync_roles"]
 
 
-def sync_roles(apps, schema_editor=None):
+def sync_roles(apps=global_apps, schema_editor=None):
     """Create the groups and grant their permissions (usable as a RunPython function)."""
-    from django.apps import apps as global_apps
-    from django.contrib.auth.management import create_permissions
-
     # Permissions are normally created after migrate; grants need them now.
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, verbosity=0, apps=apps)
@@ -51,10 +24,15 @@ def sync_roles(apps, schema_editor=None):
 
     def lookup(dotted):
         app_label, codename = dotted.split(".", 1)
-        return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        return Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
 
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.add(*[lookup(c) for c in codenames])
+        # A permission whose model is not migrated yet (an early data migration) is granted by a later sync.
+        group.permissions.add(*[p for p in (lookup(c) for c in codenames) if p is not None])
     admin, _ = Group.objects.get_or_create(name=ADMIN)
     admin.permissions.add(*Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+
+
+def sync_roles_after_migrate(sender, **kwargs):
+    sync_roles()

@@ -5,15 +5,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from loyalty import views
+from loyalty import plugins, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("members/", include("loyalty.urls_members")),
-    path("retro/", include("retro.urls")),
-    path("portal/", include("retro.urls_portal")),
+    # Each feature app mounts its screens from its AppConfig (loyalty.plugins.add_urls).
+    *[path(prefix, include(module)) for prefix, module in plugins.URLS],
     path("api/", include("loyalty.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,7 +1,7 @@
-"""REST API routes for partner systems; each app contributes its own module."""
+"""REST API routes for partner systems; each app mounts its own module (loyalty.plugins.add_urls(api=True))."""
 
 from django.urls import include, path
 
-urlpatterns = [
-    path("retro/", include("retro.urls_api")),
-]
+from loyalty import plugins
+
+urlpatterns = [path(prefix, include(module)) for prefix, module in plugins.API_URLS]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from loyalty import selectors
 from loyalty.filters import MemberSearchFilter
 from loyalty.models import Activity, Member
-from loyalty.profile import more_actions_for, tabs_for
+from loyalty.profile import header_indicators_for, more_actions_for, tabs_for
 from loyalty.valuation import tier_on
 
 PAGE_SIZE = 25
@@ -71,6 +71,7 @@ def member_profile(request, member_number):
         "award_balance": selectors.award_balance(membership) if membership else 0,
         "tabs": tabs_for(request.user, member),
         "more_actions": more_actions_for(request.user, member),
+        "header_indicators": header_indicators_for(request.user, member, membership),
         "active_tab": request.GET.get("tab", "summary"),
     }
     return render(request, "loyalty/member_profile.html", context)

@@ -1,4 +1,17 @@
+"""The retro app plugs its screens, API, profile tab and badge, grants, demo and approval policy into the core."""
+
 from django.apps import AppConfig
+
+from loyalty import plugins
+from loyalty.plugins import CSR, MEMBER, SUPERVISOR, DemoStep, HeaderIndicator, NavItem, ProfileLink
+
+CSR_PERMISSIONS = ["retro.view_retroclaim", "retro.add_retroclaim", "retro.view_retrotransaction"]
+SUPERVISOR_PERMISSIONS = [
+    "retro.approve_retroclaim",
+    "retro.reverse_retroclaim",
+    "retro.add_retrotransaction",
+    "retro.view_retroimportbatch",
+]
 
 
 class RetroConfig(AppConfig):
@@ -6,5 +19,36 @@ class RetroConfig(AppConfig):
     verbose_name = "Retro claims"
 
     def ready(self):
-        # Registers the Celery task names that services queue (loyalty.background.queue_task).
-        from retro import tasks  # noqa: F401
+        # These read models, which exist only once apps are ready; tasks registers the task names
+        # that services queue by name (loyalty.background.queue_task).
+        from loyalty.lifecycle.decisions import register_policy
+        from retro import selectors, tasks  # noqa: F401
+        from retro.decisions import RETRO_CLAIM_APPROVALS
+        from retro.demo import seed_retro
+
+        plugins.add_urls("retro/", "retro.urls")
+        plugins.add_urls("portal/", "retro.urls_portal")
+        plugins.add_urls("retro/", "retro.urls_api", api=True)
+        for item in [
+            NavItem("Retro claim activity", "retro-claim-activity", "retro.view_retroclaim"),
+            NavItem("Retro approvals", "retro-approval-queue", "retro.approve_retroclaim"),
+            NavItem("Import retro transactions", "retro-transaction-import", "retro.add_retrotransaction"),
+            NavItem("My retro claims", "portal-home", "retro.submit_own_retro_claim"),
+        ]:
+            plugins.add_navigation(item)
+        plugins.add_profile_tab(ProfileLink("retro-claims", "Retro claims", "member-retro-claims", "retro.view_retroclaim"))
+        plugins.add_more_action(ProfileLink("retro-claim", "Retro claim", "member-retro-claims", "retro.add_retroclaim"))
+        plugins.add_header_indicator(
+            HeaderIndicator(
+                "open-retro-claims",
+                "retro/partials/header_badge.html",
+                ("retro.view_retroclaim",),
+                selectors.open_retro_claims_badge,
+            )
+        )
+        plugins.grant(CSR, *CSR_PERMISSIONS)
+        plugins.grant(SUPERVISOR, *CSR_PERMISSIONS, *SUPERVISOR_PERMISSIONS)
+        plugins.grant(MEMBER, "retro.submit_own_retro_claim")
+        plugins.administer("retro")
+        plugins.add_demo_step(DemoStep("retro", seed_retro))
+        register_policy(RETRO_CLAIM_APPROVALS)

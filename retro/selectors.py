@@ -2,10 +2,11 @@
 
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django_fsm_log.models import StateLog
 
 from loyalty.models import LedgerEntry, Member, Metric
-from retro.models import RetroClaim, RetroClaimKey
+from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus
 
 
 def _award_points_subquery():
@@ -87,3 +88,19 @@ def claim_points(claim):
         total=Sum("quantity")
     )["total"]
     return int(total or 0)
+
+
+def open_retro_claims_badge(user, member, membership):
+    """The profile header's badge: this membership's retro claims still waiting (Outstanding or Pending Approval)."""
+    if membership is None:
+        return None
+    waiting = RetroClaim.objects.filter(
+        membership=membership, status__in=[RetroClaimStatus.OUTSTANDING, RetroClaimStatus.PENDING_APPROVAL]
+    ).count()
+    if not waiting:
+        return None
+    return {
+        "count": waiting,
+        "title": f"{waiting} retro claim{'s' if waiting != 1 else ''} waiting for a match or a decision",
+        "url": reverse("member-retro-claims", kwargs={"member_number": member.member_number}),
+    }

@@ -6,6 +6,7 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
+from loyalty import plugins
 from loyalty.demo import activities as demo_activities
 from loyalty.demo.people import ACTIVITY_DAYS, DEMO_LOGINS, create_people, ensure_demo_users, member_number, plan_member
 from loyalty.demo.programs import AIRLINE, HOTEL, RETAIL, ensure_programs
@@ -15,21 +16,13 @@ __all__ = ["DEMO_LOGINS", "seed_demo"]
 CHUNK = 1000  # members per transaction: a killed run leaves whole chunks, and a re-run completes it
 
 
-def services_available():
-    """True once loyalty.services offers the batch posting the demo uses."""
-    try:
-        from loyalty.services import ActivityRequest, post_activities  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def seed_demo(*, members=200, if_empty=False, with_activities=True, with_retro=True, log=print, today=None):
+def seed_demo(*, members=200, if_empty=False, with_activities=True, skip=(), log=print, today=None):
     """Create whatever of the demo is missing; a second run finds everything and adds nothing.
 
     Every member is planned from its own seed, so the demo is the same on every
     machine (dates are relative to `today`) and `members=N` after a smaller run
-    only adds the members that are missing.
+    only adds the members that are missing. Then each app's demo step runs
+    (loyalty.plugins.add_demo_step), except those named in `skip`.
     """
     started = time.perf_counter()
     summary = {"members_created": 0, "activities_posted": 0, "skipped": False}
@@ -44,9 +37,7 @@ def seed_demo(*, members=200, if_empty=False, with_activities=True, with_retro=T
     locations = {
         (code, loc.code): loc for code, program in programs.items() for loc in Location.objects.filter(program=program)
     }
-    post = with_activities and services_available()
-    if with_activities and not post:
-        log("loyalty.services.post_activities is not available yet: activities skipped.")
+    post = with_activities
 
     for first in range(1, members + 1, CHUNK):
         indexes = range(first, min(first + CHUNK, members + 1))
@@ -58,10 +49,9 @@ def seed_demo(*, members=200, if_empty=False, with_activities=True, with_retro=T
         log(f"  members {indexes[0]}–{indexes[-1]}: {created} created, {posted} activities posted ({elapsed:.1f} s)")
 
     ensure_demo_users()
-    if with_retro:
-        from loyalty.demo import retro as demo_retro
-
-        summary["retro"] = demo_retro.seed_retro(programs=programs, anchor=anchor, log=log)
+    for step in plugins.DEMO_STEPS:
+        if step.name not in skip:
+            summary[step.name] = step.run(programs=programs, anchor=anchor, log=log)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     log(
         f"Demo ready in {summary['seconds']} s: {summary['members_created']} members created, "

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from loyalty.demo.programs import AIRLINE, AIRPORTS, BOOKING_CLASSES, HOTEL, HOTELS, HUBS, STORES, flight_miles
 from loyalty.models import Activity
+from loyalty.services import ActivityRequest, post_activities
 
 # Feeds that would send these in real life; with the reference they make each posting idempotent.
 SOURCES = {AIRLINE: "dcs", HOTEL: "pms"}
@@ -109,8 +110,6 @@ def _purchase(rng, rank):
 
 def build_requests(planned, memberships_by_number, locations, programs):
     """loyalty.services.ActivityRequest objects for planned activities (fields the service knows only)."""
-    from loyalty.services import ActivityRequest
-
     accepted = {f.name for f in dataclasses.fields(ActivityRequest)}
     requests = []
     for program_code, number, fields in planned:
@@ -126,8 +125,6 @@ def build_requests(planned, memberships_by_number, locations, programs):
 
 def post_in_batches(requests, batch_size=2000):
     """Post through the one door for points; returns (activities posted now, reasons of refused items)."""
-    from loyalty.services import post_activities
-
     posted, refused = 0, []
     for start in range(0, len(requests), batch_size):
         for result in post_activities(requests=requests[start : start + batch_size]):

@@ -1,7 +1,7 @@
 """The transition writer: the only code that changes a lifecycle's state and records who, when, from, to and why.
 
-Every lifecycle in the product (retro claims, flight claims, membership claims,
-manual-handling cases) is a django-fsm field with `protected=True`. Its
+Every lifecycle in the product (claims of every kind, manual-handling cases)
+is a django-fsm field with `protected=True`. Its
 transitions are declared on the model; they are applied here, and only here,
 together with their log row (django-fsm-log's StateLog), in one statement:
 a state change without its log row, or a log row without its change, cannot

@@ -5,7 +5,7 @@ from django.db import models
 
 class ApprovalLimit(models.Model):
     program = models.ForeignKey("loyalty.Program", on_delete=models.CASCADE, related_name="approval_limits")
-    # The lifecycle's key, as its ApprovalPolicy registers it (e.g. "retro_claim").
+    # The lifecycle's key, as its ApprovalPolicy registers it (e.g. "membership_claim").
     lifecycle = models.CharField(max_length=40)
     role = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="approval_limits")
     max_value = models.DecimalField(

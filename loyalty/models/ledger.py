@@ -49,7 +49,7 @@ class Activity(models.Model):
     occurred_on = models.DateField(help_text="Original (program-local) date: decides rules and tier.")
     occurred_at = models.DateTimeField(null=True, blank=True)
     posted_at = models.DateTimeField()
-    source = models.CharField(max_length=30, help_text="Channel that caused it: csr, portal, api, retro, pos…")
+    source = models.CharField(max_length=30, help_text="Channel that caused it: csr, portal, api, pos…")
     external_reference = models.CharField(max_length=100, blank=True, default="")
     caused_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False

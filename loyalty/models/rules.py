@@ -46,7 +46,7 @@ class EarningRuleSet(models.Model):
 
     USED_MESSAGE = (
         "“{name}” has already valued activities, so it can no longer be edited or deleted: "
-        "retro postings must keep earning what it said. Create a new rule set for the new period instead "
+        "late postings dated in its period must keep earning what it said. Create a new rule set for the new period instead "
         "(an open-ended set may only be given an end date)."
     )
 

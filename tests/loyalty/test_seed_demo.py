@@ -94,7 +94,7 @@ def test_a_small_run_builds_programs_members_logins_rules_and_activities():
 
 
 def test_tier_histories_are_consistent_and_include_upgrades():
-    seed_demo(members=30, with_retro=False, log=lambda message: None)
+    seed_demo(members=30, skip={"retro"}, log=lambda message: None)
     for membership in Membership.objects.prefetch_related("tier_periods"):
         periods = sorted(membership.tier_periods.all(), key=lambda p: p.valid_from)
         assert periods[0].valid_from == membership.joined_on
@@ -108,7 +108,7 @@ def test_tier_histories_are_consistent_and_include_upgrades():
 
 def test_activities_are_valued_with_the_rules_of_their_own_date():
     # Dated runs are reproducible: a year ending late February 2026 spans three rule sets.
-    seed_demo(members=25, with_retro=False, log=lambda message: None, today=dt.date(2026, 3, 1))
+    seed_demo(members=25, skip={"retro"}, log=lambda message: None, today=dt.date(2026, 3, 1))
     purchases = Activity.objects.filter(kind="purchase").select_related("rule_set")
     h1 = purchases.filter(occurred_on__lte=dt.date(2025, 6, 30))
     h2 = purchases.filter(occurred_on__range=(dt.date(2025, 7, 1), dt.date(2025, 12, 31)))
@@ -130,9 +130,9 @@ def test_a_second_run_adds_nothing():
 
 
 def test_a_larger_run_adds_only_the_missing_members():
-    seed_demo(members=10, with_retro=False, log=lambda message: None)
+    seed_demo(members=10, skip={"retro"}, log=lambda message: None)
     first = {m.member_number: m.full_name for m in Member.objects.all()}
-    seed_demo(members=15, with_retro=False, log=lambda message: None)
+    seed_demo(members=15, skip={"retro"}, log=lambda message: None)
     assert Member.objects.count() == 15
     assert {m.member_number: m.full_name for m in Member.objects.filter(member_number__in=first)} == first
 

@@ -12,16 +12,16 @@ class Command(BaseCommand):
         parser.add_argument("--members", type=int, default=200, help="How many demo members (default 200).")
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when the database already has members.")
         parser.add_argument("--no-activities", action="store_true", help="Skip the year of activities.")
-        parser.add_argument("--no-retro", action="store_true", help="Skip the retro claims demo.")
+        parser.add_argument(
+            "--skip", action="append", default=[], metavar="STEP", help="Skip an app's demo step (repeatable)."
+        )
         parser.add_argument("--quiet", action="store_true", help="Print nothing.")
 
-    def handle(self, *args, members, if_empty, no_activities, no_retro, quiet, **options):
+    def handle(self, *args, members, if_empty, no_activities, skip, quiet, **options):
         if members < 1:
             raise CommandError("--members must be at least 1.")
         log = (lambda message: None) if quiet else self.stdout.write
-        summary = seed_demo(
-            members=members, if_empty=if_empty, with_activities=not no_activities, with_retro=not no_retro, log=log
-        )
+        summary = seed_demo(members=members, if_empty=if_empty, with_activities=not no_activities, skip=skip, log=log)
         if quiet:
             return
         if summary["skipped"]:

@@ -12,6 +12,16 @@ from django.test.utils import override_settings
 from loyalty.demo.people import SEED, membership_number
 from loyalty.demo.programs import AIRLINE, AIRPORTS, HOTEL, HOTELS, HUBS, RETAIL, STORES, flight_miles
 from loyalty.models import Membership
+from retro.imports.services import import_records, start_import
+from retro.models import (
+    RetroClaim,
+    RetroClaimKey,
+    RetroClaimKeyField,
+    RetroClaimStatus,
+    RetroSettings,
+    RetroTransaction,
+)
+from retro.services import reverse_retro_claim, submit_retro_claim
 
 SOURCE_PREFIX = "DEMO-"
 # Per program: transaction type, key fields in order, pool size, settings.
@@ -49,20 +59,8 @@ CONFIG = {
 }
 
 
-def retro_available():
-    try:
-        from retro import keys, services  # noqa: F401
-        from retro.imports import services as import_services  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def seed_retro(*, programs, anchor, log=print):
     """Keys, settings, pool and claims; each part is skipped when it is already there."""
-    if not retro_available():
-        log("retro.services is not available yet: retro demo skipped.")
-        return {"skipped": True}
     summary = {"transactions": 0, "claims": 0}
     pools = {}
     for code, config in CONFIG.items():
@@ -80,8 +78,6 @@ def seed_retro(*, programs, anchor, log=print):
 
 
 def _ensure_key(program, config):
-    from retro.models import RetroClaimKey, RetroClaimKeyField
-
     key, created = RetroClaimKey.objects.get_or_create(program=program, transaction_type=config["transaction_type"])
     if created:
         RetroClaimKeyField.objects.bulk_create(
@@ -91,8 +87,6 @@ def _ensure_key(program, config):
 
 
 def _ensure_settings(program, values):
-    from retro.models import RetroSettings
-
     RetroSettings.objects.get_or_create(program=program, defaults=values)
 
 
@@ -154,9 +148,6 @@ def _pool_rows(code, program, config, anchor):
 
 
 def _import_pool(program, rows):
-    from retro.imports.services import import_records, start_import
-    from retro.models import RetroTransaction
-
     if RetroTransaction.objects.filter(program=program, source_id=rows[0]["source_id"]).exists():
         return 0
     batch = start_import(program=program, channel="command", file_name="demo feed", rows_total=len(rows))
@@ -172,9 +163,6 @@ def _claim_values(code, row):
 
 def _submit_claims(programs, pools):
     """A handful of claims per program by the first demo members, so every status appears on the screens."""
-    from retro.models import RetroClaim, RetroClaimStatus
-    from retro.services import reverse_retro_claim, submit_retro_claim
-
     if RetroClaim.objects.filter(program__in=programs.values()).exists():
         return 0
     csr = User.objects.filter(username="csr").first()

@@ -1,0 +1,112 @@
+"""Where feature apps plug into the core: their URLs, screens in the navigation, member-profile tabs,
+"More" actions, header indicators, role permissions and demo-data steps.
+
+The core names no feature app. Each app fills these registries from its own
+AppConfig.ready() (Django runs every ready() before the first request and
+before migrations), and the core's screens, roles and demo read them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CSR = "CSR"
+SUPERVISOR = "Supervisor"
+ADMIN = "Admin"
+MEMBER = "Member"
+ROLES = (CSR, SUPERVISOR, ADMIN, MEMBER)
+
+
+@dataclass(frozen=True)
+class ProfileLink:
+    """A member-profile tab or "More" action: a URL taking the member number, and the permission it needs."""
+
+    key: str
+    label: str
+    url_name: str
+    permission: str
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str
+
+
+@dataclass(frozen=True)
+class HeaderIndicator:
+    """A lamp or badge in the member-profile header, e.g. the claims lamp.
+
+    `state(user, member, membership)` returns what the template shows ({"lit", "count", "title",
+    "url"}) or None to show nothing; it is only asked when the user has one of `permissions`.
+    """
+
+    key: str
+    template: str
+    permissions: tuple
+    state: Callable
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """Part of `manage.py seed_demo` after the core's members: `run(programs=, anchor=, log=)` -> summary."""
+
+    name: str
+    run: Callable
+
+
+URLS: list[tuple[str, str]] = []
+API_URLS: list[tuple[str, str]] = []
+NAVIGATION: list[NavItem] = []
+PROFILE_TABS: list[ProfileLink] = []
+MORE_ACTIONS: list[ProfileLink] = []
+HEADER_INDICATORS: list[HeaderIndicator] = []
+ROLE_PERMISSIONS: dict[str, list[str]] = {role: [] for role in ROLES}
+# Admins get every permission of these apps (they configure the program in Django admin).
+ADMIN_APPS: list[str] = []
+DEMO_STEPS: list[DemoStep] = []
+
+
+def _add(registry, item, key=lambda item: item):
+    # ready() may run twice (tests that reload apps): registering is idempotent.
+    if all(key(existing) != key(item) for existing in registry):
+        registry.append(item)
+
+
+def add_urls(prefix, module, *, api=False):
+    """Mount an app's URL module under `prefix` (of the site, or of /api/ when `api`)."""
+    _add(API_URLS if api else URLS, (prefix, module))
+
+
+def add_navigation(item: NavItem):
+    _add(NAVIGATION, item, key=lambda i: i.url_name)
+
+
+def add_profile_tab(link: ProfileLink):
+    _add(PROFILE_TABS, link, key=lambda i: i.key)
+
+
+def add_more_action(link: ProfileLink):
+    _add(MORE_ACTIONS, link, key=lambda i: i.key)
+
+
+def add_header_indicator(indicator: HeaderIndicator):
+    _add(HEADER_INDICATORS, indicator, key=lambda i: i.key)
+
+
+def grant(role, *codenames):
+    """Give a role these permission codenames ("app_label.codename"); roles are synced after migrate."""
+    if role not in ROLE_PERMISSIONS:
+        raise ValueError(f"No role {role!r}; the roles are {', '.join(ROLES)}.")
+    for codename in codenames:
+        _add(ROLE_PERMISSIONS[role], codename)
+
+
+def administer(*app_labels):
+    """Admins may do everything in these apps (models they configure in Django admin)."""
+    for label in app_labels:
+        _add(ADMIN_APPS, label)
+
+
+def add_demo_step(step: DemoStep):
+    _add(DEMO_STEPS, step, key=lambda s: s.name)
