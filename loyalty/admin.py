@@ -420,3 +420,6 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["activity", "activity__membership", "membership"]
     search_fields = ["=membership__membership_number", "=activity__external_reference"]
     show_full_result_count = False
+
+# The lifecycle kit's own admin (approval limits) lives beside the kit; importing it registers it.
+from loyalty.lifecycle import admin as lifecycle_admin  # noqa: E402, F401

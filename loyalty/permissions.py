@@ -6,6 +6,7 @@ in the navigation are registered by their apps (loyalty.plugins).
 """
 
 from django.urls import NoReverseMatch, reverse
+from rest_framework.permissions import BasePermission
 
 from loyalty import plugins
 
@@ -24,3 +25,16 @@ def navigation_for(user):
     if user.is_staff:
         items.append({"label": "Admin", "url": reverse("admin:index")})
     return items
+
+
+def require(permission):
+    """A DRF permission class for one Django codename (anonymous callers get a 401, others a 403)."""
+
+    class HasPermission(BasePermission):
+        message = f"Your account lacks the permission {permission}."
+
+        def has_permission(self, request, view):
+            return bool(request.user and request.user.is_authenticated and request.user.has_perm(permission))
+
+    HasPermission.__name__ = f"Has_{permission.replace('.', '_')}"
+    return HasPermission

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from loyalty.exceptions import NoRuleSetInForce
 from loyalty.models import Activity, EarningRule, EarningRuleSet, Metric, TierPeriod
+from loyalty.selectors import balances
 
 Calc = EarningRule.Calculation
 EARNING_KINDS = {Activity.Kind.FLIGHT, Activity.Kind.STAY, Activity.Kind.PURCHASE}
@@ -256,8 +257,6 @@ class _TrackerReader:
             if callable(self.source):
                 self.values = self.source()
             else:
-                from loyalty.selectors import balances
-
                 self.values = balances(self.membership)
         if tracker == EarningRule.Tracker.AWARD_BALANCE:
             return sum((self.values.get(m, Decimal(0)) for m in Metric.award()), Decimal(0))

@@ -36,8 +36,12 @@ class RetroConfig(AppConfig):
             NavItem("My retro claims", "portal-home", "retro.submit_own_retro_claim"),
         ]:
             plugins.add_navigation(item)
-        plugins.add_profile_tab(ProfileLink("retro-claims", "Retro claims", "member-retro-claims", "retro.view_retroclaim"))
-        plugins.add_more_action(ProfileLink("retro-claim", "Retro claim", "member-retro-claims", "retro.add_retroclaim"))
+        plugins.add_profile_tab(
+            ProfileLink("retro-claims", "Retro claims", "member-retro-claims", "retro.view_retroclaim")
+        )
+        plugins.add_more_action(
+            ProfileLink("retro-claim", "Retro claim", "member-retro-claims", "retro.add_retroclaim")
+        )
         plugins.add_header_indicator(
             HeaderIndicator(
                 "open-retro-claims",

@@ -16,6 +16,13 @@ SORT_FIELDS = (
 )
 
 
+def style_fields(form):
+    """Bootstrap's small inputs and selects on every filter field."""
+    for field in form.fields.values():
+        is_select = isinstance(field.widget, forms.Select)
+        field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
+
+
 class RetroClaimFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=RetroClaimStatus.choices, empty_label="Any status")
     channel = django_filters.ChoiceFilter(choices=RetroClaim.Channel.choices, empty_label="Any channel")
@@ -41,9 +48,7 @@ class RetroClaimFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            is_select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
+        style_fields(self.form)
 
     def filter_member(self, queryset, name, value):
         value = value.strip()
@@ -61,3 +66,36 @@ class RetroClaimFilter(django_filters.FilterSet):
         queryset = super().qs
         ordering = list(queryset.query.order_by) or ["-submitted_at"]
         return queryset.order_by(*ordering, "-id")
+
+
+class RetroApprovalFilter(django_filters.FilterSet):
+    """Filters of the Retro approvals queue: which program, who, how much."""
+
+    program = django_filters.ModelChoiceFilter(queryset=Program.objects.all(), empty_label="Any program")
+    member = django_filters.CharFilter(method="filter_member", label="Member number or name")
+    min_points = django_filters.NumberFilter(field_name="estimated_points", lookup_expr="gte", label="Points from")
+    max_points = django_filters.NumberFilter(field_name="estimated_points", lookup_expr="lte", label="Points up to")
+    sort = django_filters.OrderingFilter(
+        fields=(("submitted_at", "submitted"), ("estimated_points", "points")),
+        field_labels={"submitted": "Oldest first", "-submitted": "Newest first", "points": "Fewest points",
+                      "-points": "Most points"},
+        empty_label="Oldest first",
+        label="Order",
+    )  # fmt: skip
+
+    class Meta:
+        model = RetroClaim
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self.form)
+
+    filter_member = RetroClaimFilter.filter_member
+
+    @property
+    def qs(self):
+        # Oldest first by default: the queue is worked in the order claims arrived; ties by id for stable pages.
+        queryset = super().qs
+        ordering = list(queryset.query.order_by) or ["submitted_at"]
+        return queryset.order_by(*ordering, "id")

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from retro.views import activity, member_tab
+from retro.views import activity, approvals, member_tab
 
 urlpatterns = [
     path("claims/", activity.retro_claim_activity, name="retro-claim-activity"),
+    path("approvals/", approvals.RetroApprovalQueue.as_view(), name="retro-approval-queue"),
     path("claims/export.csv", activity.retro_claim_export, name="retro-claim-export"),
     path("claims/<str:number>/", activity.retro_claim_detail, name="retro-claim-detail"),
     path("claims/<str:number>/approve/", activity.retro_claim_approve, name="retro-claim-approve"),

@@ -191,3 +191,15 @@ def decide_many(policy, pks, decision_name, *, by, reason=""):
         except ValidationError as error:
             outcomes.append(Outcome(pk, error=error))
     return outcomes
+
+
+def refusal_for(policy, decision_name, obj, user):
+    """Why `user` may not take this decision on `obj` now (for a screen to say so up front), or None."""
+    decision = policy.decisions[decision_name]
+    if policy.state_of(obj) not in decision.from_states:
+        return f"This {policy.noun} is {policy.state_label(policy.state_of(obj))}."
+    try:
+        check_may_decide(policy, decision, obj, user)
+    except NotAllowedToDecide as error:
+        return " ".join(error.messages)
+    return None

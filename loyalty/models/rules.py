@@ -46,8 +46,8 @@ class EarningRuleSet(models.Model):
 
     USED_MESSAGE = (
         "“{name}” has already valued activities, so it can no longer be edited or deleted: "
-        "late postings dated in its period must keep earning what it said. Create a new rule set for the new period instead "
-        "(an open-ended set may only be given an end date)."
+        "late postings dated in its period must keep earning what it said. Create a new rule set for the new "
+        "period instead (an open-ended set may only be given an end date)."
     )
 
     def save(self, *args, **kwargs):

@@ -4,31 +4,27 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loyalty.lifecycle.api import (
+    ERROR_400,
+    PROBLEM_403,
+    PROBLEM_409,
+    DecisionAPIView,
+    DecisionSerializer,
+)
 from loyalty.models import Membership
+from loyalty.permissions import require
 from retro import services
-from retro.api.serializers_claims import RetroClaimDecisionSerializer, RetroClaimSerializer, RetroClaimSubmitSerializer
+from retro.api.serializers_claims import RetroClaimSerializer, RetroClaimSubmitSerializer
+from retro.decisions import RETRO_CLAIM_APPROVALS
 from retro.models import RetroClaim
 from retro.selectors import retro_claims_visible_to
 
 TAGS = ["Retro claims"]
+SUBMIT_400 = OpenApiResponse(description="Field errors, or the reason the program's settings refuse the request.")
 SUBMIT_FIELDS = {"membership_number", "transaction_type", "transaction_date"}
-
-
-def require(permission):
-    """A DRF permission class for one Django codename (anonymous callers get a 401, others a 403)."""
-
-    class HasPermission(BasePermission):
-        message = f"Your account lacks the permission {permission}."
-
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.is_authenticated and request.user.has_perm(permission))
-
-    HasPermission.__name__ = f"Has_{permission.replace('.', '_')}"
-    return HasPermission
 
 
 def service_errors(error, *, key_names=()):
@@ -46,7 +42,6 @@ def service_errors(error, *, key_names=()):
     return body
 
 
-ERROR_400 = OpenApiResponse(description="Field errors, or the reason the program's settings refuse the request.")
 
 
 class RetroClaimSubmitView(APIView):
@@ -58,7 +53,7 @@ class RetroClaimSubmitView(APIView):
         description="Records the claim (channel: web service) and matches it at once. The claim's status tells the "
         "outcome: matched, outstanding, already_claimed, transaction_failed, pending_approval or not_matched.",
         request=RetroClaimSubmitSerializer,
-        responses={201: RetroClaimSerializer, 400: ERROR_400},
+        responses={201: RetroClaimSerializer, 400: SUBMIT_400},
     )
     def post(self, request):
         submission = RetroClaimSubmitSerializer(data=request.data)
@@ -106,45 +101,44 @@ class MemberRetroClaimListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class _RetroClaimDecisionView(APIView):
+class _RetroClaimDecisionView(DecisionAPIView):
     permission_classes = [require("retro.approve_retroclaim")]
-    service = None
+    policy = RETRO_CLAIM_APPROVALS
 
-    def post(self, request, number):
-        claim = get_object_or_404(retro_claims_visible_to(request.user), number=number)
-        decision = RetroClaimDecisionSerializer(data=request.data)
-        decision.is_valid(raise_exception=True)
-        try:
-            type(self).service(claim=claim, by=request.user, reason=decision.validated_data["reason"])
-        except ValidationError as error:
-            return Response(service_errors(error), status=status.HTTP_400_BAD_REQUEST)
-        claim = retro_claims_visible_to(request.user).get(pk=claim.pk)
-        return Response(RetroClaimSerializer(claim).data)
+    def get_object(self, request, number):
+        return get_object_or_404(retro_claims_visible_to(request.user), number=number)
+
+    def serialize(self, request, claim):
+        return RetroClaimSerializer(retro_claims_visible_to(request.user).get(pk=claim.pk)).data
+
+
+DECISION_RESPONSES = {200: RetroClaimSerializer, 400: ERROR_400, 403: PROBLEM_403, 409: PROBLEM_409}
 
 
 class RetroClaimApproveView(_RetroClaimDecisionView):
-    service = staticmethod(services.approve_retro_claim)
+    decision = "approve"
 
     @extend_schema(
         tags=TAGS,
         summary="Approve a pending retro claim",
-        description="Posts the claim's activity, valued on the transaction's own date (seed 003).",
-        request=RetroClaimDecisionSerializer,
-        responses={200: RetroClaimSerializer, 400: ERROR_400},
+        description="Posts the claim's activity, valued on the transaction's own date (seed 003). The submitter "
+        "cannot approve their own claim, and a claim worth more than the caller's approval limit is refused (403).",
+        request=DecisionSerializer,
+        responses=DECISION_RESPONSES,
     )
     def post(self, request, number):
-        return super().post(request, number)
+        return super().post(request, number=number)
 
 
 class RetroClaimRejectView(_RetroClaimDecisionView):
-    service = staticmethod(services.reject_retro_claim)
+    decision = "reject"
 
     @extend_schema(
         tags=TAGS,
         summary="Reject a pending retro claim",
-        description="The claim becomes Not Matched; a reason is required.",
-        request=RetroClaimDecisionSerializer,
-        responses={200: RetroClaimSerializer, 400: ERROR_400},
+        description="The claim becomes Not Matched and its transaction returns to the pool; a reason is required.",
+        request=DecisionSerializer,
+        responses=DECISION_RESPONSES,
     )
     def post(self, request, number):
-        return super().post(request, number)
+        return super().post(request, number=number)

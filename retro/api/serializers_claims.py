@@ -48,9 +48,3 @@ class RetroClaimSubmitSerializer(serializers.Serializer):
             raise serializers.ValidationError("No membership has this number.")
         self.context["membership"] = membership
         return value
-
-
-class RetroClaimDecisionSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, default="", help_text="Required to reject."
-    )

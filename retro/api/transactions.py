@@ -3,24 +3,16 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loyalty.models import Program
+from loyalty.permissions import require
 from retro.filters_transactions import RetroTransactionFilter
 from retro.imports.services import import_transaction_batch
 from retro.models import RetroTransaction
 
 MAX_BATCH_ROWS = 10_000
-
-
-def has_permission(codename):
-    class HasPermission(BasePermission):
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.is_authenticated and request.user.has_perm(codename))
-
-    return HasPermission
 
 
 class TransactionBatchSerializer(serializers.Serializer):
@@ -77,7 +69,7 @@ class RetroTransactionSerializer(serializers.ModelSerializer):
 
 
 class TransactionBatchView(APIView):
-    permission_classes = [has_permission("retro.add_retrotransaction")]
+    permission_classes = [require("retro.add_retrotransaction")]
 
     @extend_schema(
         operation_id="retro_transactions_batch_import",
@@ -127,7 +119,7 @@ class TransactionBatchView(APIView):
 
 
 class RetroTransactionSearchView(generics.ListAPIView):
-    permission_classes = [has_permission("retro.view_retrotransaction")]
+    permission_classes = [require("retro.view_retrotransaction")]
     serializer_class = RetroTransactionSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = RetroTransactionFilter

@@ -9,7 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from loyalty.lifecycle.decisions import refusal_for
 from retro import services
+from retro.decisions import RETRO_CLAIM_APPROVALS
 from retro.filters import RetroClaimFilter
 from retro.forms import RetroClaimDecisionForm
 from retro.models import RetroClaimStatus
@@ -108,6 +110,8 @@ def retro_claim_detail(request, number):
         "points": claim_points(claim),
         "can_approve": user.has_perm("retro.approve_retroclaim") and claim.status == RetroClaimStatus.PENDING_APPROVAL,
         "can_reverse": user.has_perm("retro.reverse_retroclaim") and claim.status == RetroClaimStatus.MATCHED,
+        # Said up front rather than after a click: the user's own submission, or above their approval limit.
+        "approve_refusal": refusal_for(RETRO_CLAIM_APPROVALS, "approve", claim, user),
         "decision_form": RetroClaimDecisionForm(),
     }
     return render(request, "retro/claim_detail.html", context)

@@ -121,8 +121,11 @@ def test_seed_003_request_retro_approval_then_approve_it(csr, supervisor, progra
     assert response.status_code == 200, response.data
     assert response.data["status"] == "matched" and response.data["points"] == 420
     again = api(supervisor).post(reverse("api-retro-claim-approve", args=[number]), {}, format="json")
-    assert again.status_code == 400
-    assert "non_field_errors" in again.data
+    # No longer pending: a 409 problem-details body, and nothing posted twice.
+    assert again.status_code == 409
+    assert again["Content-Type"] == "application/problem+json"
+    assert again.data["code"] == "not_pending"
+    assert "only Pending Approval claims can be approved" in again.data["detail"]
 
 
 def test_reject_needs_a_reason(csr, supervisor, program, membership):

@@ -1,0 +1,83 @@
+"""The decision API view every approval lifecycle shares: approve or reject one object through the decision service.
+
+Answers: 200 with the object as it now stands; 400 with field errors (a
+reason is required to reject); 403 with a problem-details body when the user
+may not decide it (the maker, or the value is above the user's approval
+limit); 409 with a problem-details body (RFC 9457) when the object is no
+longer pending, so a client that retries or lost a race knows nothing was done.
+"""
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from loyalty.lifecycle.decisions import NoLongerPending, NotAllowedToDecide, decide
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+ProblemSerializer = inline_serializer(
+    "Problem",
+    {
+        "type": serializers.CharField(),
+        "title": serializers.CharField(),
+        "status": serializers.IntegerField(),
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(),
+    },
+)
+PROBLEM_403 = OpenApiResponse(ProblemSerializer, description="The user may not take this decision on this object.")
+PROBLEM_409 = OpenApiResponse(ProblemSerializer, description="The object is no longer pending: nothing was done.")
+ERROR_400 = OpenApiResponse(description="Field errors, e.g. a missing reason.")
+
+
+def problem(error, *, http_status, title):
+    code = error.code or "refused"
+    body = {
+        "type": f"urn:loyalty:problem:{code.replace('_', '-')}",
+        "title": title,
+        "status": http_status,
+        "detail": " ".join(error.messages),
+        "code": code,
+    }
+    return Response(body, status=http_status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+class DecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="Required to reject."
+    )
+
+
+class DecisionAPIView(APIView):
+    """Subclass with `policy`, `decision`, `permission_classes`, `get_object()` and `serialize()`."""
+
+    policy = None
+    decision = ""
+
+    def get_object(self, request, **kwargs):
+        raise NotImplementedError
+
+    def serialize(self, request, obj):
+        raise NotImplementedError
+
+    def field_errors(self, error):
+        if hasattr(error, "error_dict"):
+            return {("non_field_errors" if k == "__all__" else k): v for k, v in error.message_dict.items()}
+        return {"non_field_errors": error.messages}
+
+    def post(self, request, **kwargs):
+        obj = self.get_object(request, **kwargs)
+        body = DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            obj = decide(self.policy, obj, self.decision, by=request.user, reason=body.validated_data["reason"])
+        except NoLongerPending as error:
+            title = f"This {self.policy.noun} is no longer pending"
+            return problem(error, http_status=status.HTTP_409_CONFLICT, title=title)
+        except NotAllowedToDecide as error:
+            return problem(error, http_status=status.HTTP_403_FORBIDDEN, title="You may not take this decision")
+        except ValidationError as error:
+            return Response(self.field_errors(error), status=status.HTTP_400_BAD_REQUEST)
+        return Response(self.serialize(request, obj))
