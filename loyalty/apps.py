@@ -13,16 +13,21 @@ class LoyaltyConfig(AppConfig):
 
     def ready(self):
         # roles reads the auth app's models, which exist only once apps are ready.
+        from loyalty import views
         from loyalty.roles import sync_roles_after_migrate
 
         plugins.add_navigation(NavItem("Members", "member-search", "loyalty.view_member"))
-        for key, label, permission in [
-            ("summary", "Summary", "loyalty.view_member"),
-            ("activities", "Activities", "loyalty.view_activity"),
-            ("flights", "Flights", "loyalty.view_activity"),
-            ("claims", "Claims", "loyalty.view_member"),
-        ]:
-            plugins.add_profile_tab(ProfileLink(key, label, "member-profile-tab", permission))
+        for order, (key, label, permission, context) in enumerate(
+            [
+                ("summary", "Summary", "loyalty.view_member", views.summary_tab),
+                ("activities", "Activities", "loyalty.view_activity", views.activities_tab),
+                ("flights", "Flights", "loyalty.view_activity", views.flights_tab),
+            ],
+            start=1,
+        ):
+            template = f"loyalty/partials/tab_{key}.html"
+            link = ProfileLink(key, label, "member-profile-tab", permission, template, context, order=order * 10)
+            plugins.add_profile_tab(link)
         core = ["loyalty.view_program", "loyalty.view_member", "loyalty.view_membership", "loyalty.view_activity"]
         plugins.grant(CSR, *core, "loyalty.view_tier")
         plugins.grant(SUPERVISOR, *core, "loyalty.view_tier")

@@ -1,12 +1,10 @@
-"""Shared by data migrations: SQL that only PostgreSQL has (exclusion constraints, triggers)."""
+"""Shared by data migrations: hand-written SQL (exclusion constraints, triggers) as a reversible RunPython step."""
 
 
-def postgres_only(statements):
-    """A RunPython function executing `statements` on PostgreSQL and doing nothing elsewhere."""
+def run_statements(statements):
+    """A RunPython function executing `statements` in order."""
 
     def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
         for statement in statements:
             schema_editor.execute(statement)
 

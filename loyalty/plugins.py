@@ -18,12 +18,19 @@ ROLES = (CSR, SUPERVISOR, ADMIN, MEMBER)
 
 @dataclass(frozen=True)
 class ProfileLink:
-    """A member-profile tab or "More" action: a URL taking the member number, and the permission it needs."""
+    """A member-profile tab or "More" action: a URL taking the member number, and the permission it needs.
+
+    A tab served by the core's own tab route ("member-profile-tab") names its partial `template`
+    and, when it shows more than the member and membership, `context(request, membership)`.
+    """
 
     key: str
     label: str
     url_name: str
     permission: str
+    template: str = ""
+    context: Callable | None = None
+    order: int = 100  # tabs and actions are shown by this, then in the order they were registered
 
 
 @dataclass(frozen=True)
@@ -84,10 +91,12 @@ def add_navigation(item: NavItem):
 
 def add_profile_tab(link: ProfileLink):
     _add(PROFILE_TABS, link, key=lambda i: i.key)
+    PROFILE_TABS.sort(key=lambda i: i.order)  # stable: equal orders keep their registration order
 
 
 def add_more_action(link: ProfileLink):
     _add(MORE_ACTIONS, link, key=lambda i: i.key)
+    MORE_ACTIONS.sort(key=lambda i: i.order)
 
 
 def add_header_indicator(indicator: HeaderIndicator):

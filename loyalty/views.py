@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from loyalty import selectors
+from loyalty import plugins, selectors
 from loyalty.filters import MemberSearchFilter
 from loyalty.models import Activity, Member
 from loyalty.profile import header_indicators_for, more_actions_for, tabs_for
@@ -77,50 +77,47 @@ def member_profile(request, member_number):
     return render(request, "loyalty/member_profile.html", context)
 
 
-TAB_TEMPLATES = {
-    "summary": "loyalty/partials/tab_summary.html",
-    "activities": "loyalty/partials/tab_activities.html",
-    "flights": "loyalty/partials/tab_flights.html",
-    "claims": "loyalty/partials/tab_claims.html",
-}
-TAB_PERMISSIONS = {"activities": "loyalty.view_activity", "flights": "loyalty.view_activity"}
+def _core_served_tab(key):
+    return next((t for t in plugins.PROFILE_TABS if t.key == key and t.url_name == "member-profile-tab"), None)
 
 
 @login_required
 @staff_screen
 def member_profile_tab(request, member_number, tab):
-    if tab not in TAB_TEMPLATES:
+    link = _core_served_tab(tab)
+    if link is None:
         return page_not_found(request, f"The profile has no tab “{tab}”.")
-    if not request.user.has_perm(TAB_PERMISSIONS.get(tab, "loyalty.view_member")):
+    if not request.user.has_perm(link.permission):
         return permission_denied(request)
     member = _member_or_none(member_number)
     if member is None:
         return page_not_found(request, f"No member has the number “{member_number}”.")
     membership, _ = _selected_membership(request, member)
     context = {"member": member, "membership": membership, "program": membership.program if membership else None}
-    if membership is not None:
-        context.update(_tab_context(request, tab, membership))
+    if membership is not None and link.context is not None:
+        context.update(link.context(request, membership))
     if not request.htmx:
         # Opened directly (new browser tab, bookmark): the profile with that tab selected.
         query = request.GET.copy()
         query["tab"] = tab
         return redirect(f"{member.get_absolute_url()}?{query.urlencode()}")
-    return render(request, TAB_TEMPLATES[tab], context)
+    return render(request, link.template, context)
 
 
-def _tab_context(request, tab, membership):
-    if tab == "summary":
-        return {
-            "balances": selectors.balances(membership),
-            "tier_periods": selectors.tier_history(membership),
-        }
-    if tab in {"activities", "flights"}:
-        activities = selectors.member_activities(membership)
-        if tab == "flights":
-            activities = activities.filter(kind=Activity.Kind.FLIGHT)
-        page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
-        return {"activities": page, "page": page}
-    return {}
+def summary_tab(request, membership):
+    return {"balances": selectors.balances(membership), "tier_periods": selectors.tier_history(membership)}
+
+
+def activities_tab(request, membership, *, flights_only=False):
+    activities = selectors.member_activities(membership)
+    if flights_only:
+        activities = activities.filter(kind=Activity.Kind.FLIGHT)
+    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {"activities": page, "page": page}
+
+
+def flights_tab(request, membership):
+    return activities_tab(request, membership, flights_only=True)
 
 
 def permission_denied(request, exception=None):

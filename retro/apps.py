@@ -37,7 +37,7 @@ class RetroConfig(AppConfig):
         ]:
             plugins.add_navigation(item)
         plugins.add_profile_tab(
-            ProfileLink("retro-claims", "Retro claims", "member-retro-claims", "retro.view_retroclaim")
+            ProfileLink("retro-claims", "Retro claims", "member-retro-claims", "retro.view_retroclaim", order=50)
         )
         plugins.add_more_action(
             ProfileLink("retro-claim", "Retro claim", "member-retro-claims", "retro.add_retroclaim")

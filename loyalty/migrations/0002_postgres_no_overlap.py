@@ -6,7 +6,7 @@ services' checks are the guard. Both ends are inclusive, NULL means open.
 
 from django.db import migrations
 
-from loyalty.migration_helpers import postgres_only
+from loyalty.migration_helpers import run_statements
 
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS btree_gist",
@@ -24,4 +24,4 @@ DROP = [
 class Migration(migrations.Migration):
     dependencies = [("loyalty", "0001_initial")]
 
-    operations = [migrations.RunPython(postgres_only(CREATE), postgres_only(DROP))]
+    operations = [migrations.RunPython(run_statements(CREATE), run_statements(DROP))]

@@ -8,7 +8,7 @@ activity (checked after the statement, so one statement may write both).
 
 from django.db import migrations
 
-from loyalty.migration_helpers import postgres_only
+from loyalty.migration_helpers import run_statements
 
 CREATE = [
     """CREATE OR REPLACE FUNCTION loyalty_ledger_append_only() RETURNS trigger AS $$
@@ -41,4 +41,4 @@ DROP = [
 class Migration(migrations.Migration):
     dependencies = [("loyalty", "0003_roles")]
 
-    operations = [migrations.RunPython(postgres_only(CREATE), postgres_only(DROP))]
+    operations = [migrations.RunPython(run_statements(CREATE), run_statements(DROP))]

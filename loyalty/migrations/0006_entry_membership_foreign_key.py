@@ -10,7 +10,7 @@ from importlib import import_module
 
 from django.db import migrations
 
-from loyalty.migration_helpers import postgres_only
+from loyalty.migration_helpers import run_statements
 
 TRIGGER_CHECK = [
     "DROP TRIGGER IF EXISTS ledger_entry_matches_activity ON loyalty_ledgerentry",
@@ -29,8 +29,8 @@ UNDO_FOREIGN_KEY = [
 
 # Undoing restores 0004's trigger (its last two statements).
 _append_only = import_module("loyalty.migrations.0004_ledger_append_only")
-forwards = postgres_only(TRIGGER_CHECK + FOREIGN_KEY)
-backwards = postgres_only(UNDO_FOREIGN_KEY + _append_only.CREATE[2:])
+forwards = run_statements(TRIGGER_CHECK + FOREIGN_KEY)
+backwards = run_statements(UNDO_FOREIGN_KEY + _append_only.CREATE[2:])
 
 
 class Migration(migrations.Migration):

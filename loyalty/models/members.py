@@ -81,7 +81,7 @@ class Member(models.Model):
         help_text="The portal login of this member, if any.",
     )
     # Accent-free, lower-case "first last" kept in step by save(): name search
-    # then works the same on SQLite and PostgreSQL without the unaccent extension.
+    # then needs no unaccent extension, and the same text is searched in Python and SQL.
     search_name = models.CharField(max_length=201, editable=False, db_index=True)
 
     class Meta:

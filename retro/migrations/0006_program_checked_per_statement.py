@@ -14,7 +14,7 @@ The ORM keeps on_delete=PROTECT, so Django refuses before the database does.
 import django.db.models.deletion
 from django.db import migrations, models
 
-from loyalty.migration_helpers import postgres_only
+from loyalty.migration_helpers import run_statements
 
 MISSING = "A retro transaction must belong to an existing program."
 CREATE = [
@@ -87,5 +87,5 @@ class Migration(migrations.Migration):
                 to="loyalty.program",
             ),
         ),
-        migrations.RunPython(postgres_only(CREATE), postgres_only(DROP)),
+        migrations.RunPython(run_statements(CREATE), run_statements(DROP)),
     ]
