@@ -22,7 +22,6 @@ MAX_SELECTED = 200
 class DecisionQueueView(LoginRequiredMixin, PermissionRequiredMixin, View):
     policy = None
     permission_required = ""  # who may open the queue (usually the approve decision's permission)
-    raise_exception = True  # a signed-in user without it gets the 403 page; anonymous users the login page
     title = ""
     intro = ""
     filterset_class = None
@@ -35,6 +34,7 @@ class DecisionQueueView(LoginRequiredMixin, PermissionRequiredMixin, View):
     partial_template = "lifecycle/partials/queue_grid.html"
 
     def handle_no_permission(self):
+        # A signed-in user without the permission gets the 403 page; anonymous visitors the login page.
         if self.request.user.is_authenticated:
             return render(self.request, "403.html", status=403)
         return super().handle_no_permission()
