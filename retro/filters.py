@@ -23,6 +23,11 @@ def style_fields(form):
         field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
 
 
+def stable_order(queryset, *, default, tie):
+    """The chosen sort (or `default`), then `tie`: pages never repeat or skip a row."""
+    return queryset.order_by(*(list(queryset.query.order_by) or [default]), tie)
+
+
 class RetroClaimFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=RetroClaimStatus.choices, empty_label="Any status")
     channel = django_filters.ChoiceFilter(choices=RetroClaim.Channel.choices, empty_label="Any channel")
@@ -62,10 +67,7 @@ class RetroClaimFilter(django_filters.FilterSet):
 
     @property
     def qs(self):
-        # A stable order under every sort, so pages never repeat or skip a row.
-        queryset = super().qs
-        ordering = list(queryset.query.order_by) or ["-submitted_at"]
-        return queryset.order_by(*ordering, "-id")
+        return stable_order(super().qs, default="-submitted_at", tie="-id")
 
 
 class RetroApprovalFilter(django_filters.FilterSet):
@@ -95,7 +97,5 @@ class RetroApprovalFilter(django_filters.FilterSet):
 
     @property
     def qs(self):
-        # Oldest first by default: the queue is worked in the order claims arrived; ties by id for stable pages.
-        queryset = super().qs
-        ordering = list(queryset.query.order_by) or ["submitted_at"]
-        return queryset.order_by(*ordering, "id")
+        # Oldest first by default: the queue is worked in the order claims arrived.
+        return stable_order(super().qs, default="submitted_at", tie="id")
