@@ -1,11 +1,14 @@
-"""Read queries shared by the member screens: balances, the activity timeline, tier history."""
+"""Read queries shared by the member screens and the feature apps: members, balances, activities, tier history.
+
+Feature apps read members, memberships and balances through here, never from the models directly.
+"""
 
 from decimal import Decimal
 
 from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
-from loyalty.models import Activity, LedgerEntry, Metric, TierPeriod
+from loyalty.models import Activity, LedgerEntry, Member, Membership, Metric, TierPeriod
 
 
 class Balances(dict):
@@ -45,18 +48,51 @@ def award_total(totals):
     return int(sum(totals.get(metric, Decimal(0)) for metric in Metric.award()))
 
 
-def activity_award_total():
-    """Subquery: the award points (base + bonus + misc) the outer Activity posted, None when none.
+def activity_award_total(activity="pk"):
+    """Subquery: the award points (base + bonus + misc) the outer row's activity posted, None when none.
 
+    `activity` names the outer row's activity id (its pk on Activity, e.g. "activity_id" elsewhere).
     A correlated subquery, not a join + GROUP BY, so a list's count stays a plain count.
     """
     return Subquery(
-        LedgerEntry.objects.filter(activity=OuterRef("pk"), metric__in=Metric.award())
+        LedgerEntry.objects.filter(activity=OuterRef(activity), metric__in=Metric.award())
         .order_by()
         .values("activity")
         .annotate(total=Sum("quantity"))
         .values("total")
     )
+
+
+def activity_award_points(activity_id):
+    """The award points one activity posted (0 for none)."""
+    total = LedgerEntry.objects.filter(activity_id=activity_id, metric__in=Metric.award()).aggregate(
+        total=Sum("quantity")
+    )["total"]
+    return int(total or 0)
+
+
+def member_with_memberships(member_number):
+    """The member with this number, memberships and programs preloaded; None when there is none."""
+    return Member.objects.prefetch_related("memberships__program").filter(member_number=member_number).first()
+
+
+def member_of_user(user):
+    """The member a portal login belongs to, memberships and programs preloaded; None for staff and strangers."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.filter(user=user).prefetch_related("memberships__program").first()
+
+
+def membership_by_number(membership_number):
+    """The membership with this number, with its program and member; None when there is none."""
+    return (
+        Membership.objects.select_related("program", "member").filter(membership_number=membership_number).first()
+    )
+
+
+def memberships_by_id(ids):
+    """{id: membership} for these ids, in one query."""
+    return Membership.objects.in_bulk(set(ids))
 
 
 def member_activities(membership):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from loyalty import plugins, selectors
 from loyalty.filters import MemberSearchFilter
-from loyalty.models import Activity, Member
+from loyalty.models import Activity
 from loyalty.profile import header_indicators_for, more_actions_for, tabs_for
 from loyalty.valuation import tier_on
 
@@ -38,14 +38,6 @@ def _query_without_page(request):
     return query.urlencode()
 
 
-def _member_or_none(member_number):
-    return (
-        Member.objects.prefetch_related("memberships__program")
-        .filter(member_number=member_number)
-        .first()
-    )
-
-
 def _selected_membership(request, member):
     memberships = list(member.memberships.all())
     wanted = request.GET.get("membership")
@@ -58,7 +50,7 @@ def _selected_membership(request, member):
 @login_required
 @staff_screen
 def member_profile(request, member_number):
-    member = _member_or_none(member_number)
+    member = selectors.member_with_memberships(member_number)
     if member is None:
         return page_not_found(request, f"No member has the number “{member_number}”.")
     membership, memberships = _selected_membership(request, member)
@@ -89,7 +81,7 @@ def member_profile_tab(request, member_number, tab):
         return page_not_found(request, f"The profile has no tab “{tab}”.")
     if not request.user.has_perm(link.permission):
         return permission_denied(request)
-    member = _member_or_none(member_number)
+    member = selectors.member_with_memberships(member_number)
     if member is None:
         return page_not_found(request, f"No member has the number “{member_number}”.")
     membership, _ = _selected_membership(request, member)

@@ -11,7 +11,7 @@ from django.test.utils import override_settings
 
 from loyalty.demo.people import SEED, membership_number
 from loyalty.demo.programs import AIRLINE, AIRPORTS, HOTEL, HOTELS, HUBS, RETAIL, STORES, flight_miles
-from loyalty.models import Membership
+from loyalty.selectors import membership_by_number
 from retro.imports.services import import_records, start_import
 from retro.models import (
     RetroClaim,
@@ -173,14 +173,12 @@ def _submit_claims(programs, pools):
     def submit(code, index, values, channel="csr"):
         nonlocal submitted
         by = portal_user if channel == "portal" else csr
-        membership = Membership.objects.select_related("program", "member").filter(
-            membership_number=membership_number(code, index)
-        )
-        if not membership:
+        membership = membership_by_number(membership_number(code, index))
+        if membership is None:
             return None  # a tiny demo (--members 3) has fewer claimants
         try:
             claim = submit_retro_claim(
-                membership=membership[0],
+                membership=membership,
                 channel=channel,
                 submitted_by=by,
                 key_values=values,

@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from loyalty import services as loyalty_services
 from loyalty.lifecycle import bulk_transition
-from loyalty.models import Location, Membership, Program
+from loyalty.models import Location, Program
+from loyalty.selectors import memberships_by_id
 from retro import matching, sql
 from retro.models import RetroClaim, RetroClaimStatus
 from retro.notifications import STATUS_OUTCOME, queue_emails, wants
@@ -190,7 +191,7 @@ def _post_matched(program, outcomes, assigned, retro_settings):
     """Post the batch's matched claims with one post_activities call; failures become Transaction Failed."""
     if not assigned:
         return
-    memberships = Membership.objects.in_bulk({claim.membership_id for claim, _ in assigned})
+    memberships = memberships_by_id(claim.membership_id for claim, _ in assigned)
     for membership in memberships.values():
         membership.program = program  # one shared Program object, not one per row
     codes = {txn.location_code for _, txn in assigned if txn.location_code}

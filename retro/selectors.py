@@ -1,24 +1,19 @@
 """Read queries for retro claims: who may see which claims, a claim's history and points."""
 
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django_fsm_log.models import StateLog
 
-from loyalty.models import LedgerEntry, Member, Metric
+from loyalty.selectors import activity_award_points, activity_award_total, member_of_user
 from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus
 
 
 def _award_points_subquery():
     """Spendable points the claim's activity earned, summed in the database."""
-    entries = (
-        LedgerEntry.objects.filter(activity_id=OuterRef("activity_id"), metric__in=Metric.award())
-        .order_by()
-        .values("activity_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
+    return Coalesce(
+        activity_award_total("activity_id"), Value(0), output_field=DecimalField(max_digits=16, decimal_places=2)
     )
-    return Coalesce(Subquery(entries), Value(0), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
 def _with_related(queryset):
@@ -44,18 +39,11 @@ def retro_claims_visible_to(user):
     if user.has_perm("retro.view_retroclaim"):
         return _with_related(claims)
     if user.has_perm("retro.submit_own_retro_claim"):
-        member = member_for_user(user)
+        member = member_of_user(user)
         if member is None:
             return claims.none()
         return _with_related(claims.filter(membership__member=member))
     return claims.none()
-
-
-def member_for_user(user):
-    """The Member linked to a portal login, or None."""
-    if not user.is_authenticated:
-        return None
-    return Member.objects.filter(user=user).prefetch_related("memberships__program").first()
 
 
 def member_retro_claims(*, user, member):
@@ -84,10 +72,8 @@ def claim_points(claim):
         return int(points)
     if claim.activity_id is None:
         return 0
-    total = LedgerEntry.objects.filter(activity_id=claim.activity_id, metric__in=Metric.award()).aggregate(
-        total=Sum("quantity")
-    )["total"]
-    return int(total or 0)
+    return activity_award_points(claim.activity_id)
+
 
 
 def open_retro_claims_badge(user, member, membership):

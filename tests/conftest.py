@@ -1,15 +1,13 @@
-"""Fixtures every test may use: personas per role, the PostgreSQL guard, the browser."""
+"""Fixtures every test may use: personas per role, the browser."""
 
+import functools
 import os
-import shutil
 
 import pytest
-from django.db import connection
 
 from tests.factories import MemberFactory, MembershipFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-POSTGRES_REASON = "needs PostgreSQL (set DATABASE_URL=postgres://...)"
 
 
 def pytest_configure(config):
@@ -17,21 +15,17 @@ def pytest_configure(config):
 
     # The production hasher costs ~1 s per user on this machine; tests need no such strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Celery tasks run in the test itself, so a test sees what its task did (no worker, no broker).
+    settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.django_db(transaction=True))
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(request):
-    """Tests marked `postgres` skip on SQLite with a reason; in CI such a skip fails the run."""
-    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        if IN_CI:
-            pytest.fail(f"CI must run on PostgreSQL: {POSTGRES_REASON}")
-        pytest.skip(POSTGRES_REASON)
+            executable, problem = _browser()
+            if not executable and not IN_CI:
+                item.add_marker(pytest.mark.skip(reason=f"{BROWSER_SKIPPED}: {problem}"))
 
 
 @pytest.fixture
@@ -81,7 +75,10 @@ def member_user(roles):
     return user
 
 
-# Browser: pytest-playwright against Django's live server, with Debian's chromium when present.
+# Browser: pytest-playwright against Django's live server, in the Chromium that
+# scripts/ensure_browser.py found or installed (make test runs it first and records it).
+
+BROWSER_SKIPPED = "browser tests skipped"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -94,13 +91,32 @@ CHROMIUM_ARGS = [
 ]
 
 
+@functools.cache
+def _browser():
+    """(executable, None) or (None, why there is none): make test's record, else looked for now (pytest alone)."""
+    from scripts.ensure_browser import HOW_TO_FIX, find_browser, read_record
+
+    record = read_record()
+    if record is None or (record["executable"] and not os.path.exists(record["executable"])):
+        executable = find_browser()[0]
+        return executable, None if executable else f"no Chromium was found; {HOW_TO_FIX}"
+    return record["executable"], record["problem"]
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    args = {**browser_type_launch_args, "headless": True, "args": CHROMIUM_ARGS}
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable:
-        args["executable_path"] = executable
-    return args
+    executable, problem = _browser()
+    if not executable:
+        # Outside CI the collection hook has skipped these tests already; CI must run them.
+        pytest.fail(f"CI must run the browser tests, but {problem}", pytrace=False)
+    return {**browser_type_launch_args, "headless": True, "args": CHROMIUM_ARGS, "executable_path": executable}
+
+
+def pytest_terminal_summary(terminalreporter):
+    # One loud line for all the skipped browser tests (xdist workers' skips arrive here as reports).
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if BROWSER_SKIPPED in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} {BROWSER_SKIPPED.upper()}: {_browser()[1]}", red=True, bold=True)
 
 
 @pytest.fixture(autouse=True)

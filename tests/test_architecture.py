@@ -136,3 +136,14 @@ def test_there_is_one_database_and_one_implementation(pattern):
         if re.search(pattern, line, re.IGNORECASE)
     ]
     assert not offences, "\n".join(offences)
+
+
+def test_feature_apps_read_members_memberships_and_balances_through_loyalty_selectors():
+    offences = []
+    for path in sources("retro", "claims", "exchanges"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "loyalty.models":
+                names = {alias.name for alias in node.names} & {"Member", "Membership", "LedgerEntry"}
+                if names:
+                    offences.append(f"{path.relative_to(ROOT)}:{node.lineno}: {', '.join(sorted(names))}")
+    assert not offences, "\n".join(offences)

@@ -1,6 +1,7 @@
 """Retro claims web service (seed 001's WS calls, seed 003's request/approve): submit, read, list, decide."""
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -14,8 +15,8 @@ from loyalty.lifecycle.api import (
     DecisionAPIView,
     DecisionSerializer,
 )
-from loyalty.models import Membership
 from loyalty.permissions import require
+from loyalty.selectors import membership_by_number
 from retro import services
 from retro.api.serializers_claims import RetroClaimSerializer, RetroClaimSubmitSerializer
 from retro.decisions import RETRO_CLAIM_APPROVALS
@@ -93,7 +94,9 @@ class MemberRetroClaimListView(generics.ListAPIView):
     serializer_class = RetroClaimSerializer
 
     def get_queryset(self):
-        membership = get_object_or_404(Membership, membership_number=self.kwargs["membership_number"])
+        membership = membership_by_number(self.kwargs["membership_number"])
+        if membership is None:
+            raise Http404("No membership has this number.")
         return retro_claims_visible_to(self.request.user).filter(membership=membership).order_by("-submitted_at", "-id")
 
     @extend_schema(tags=TAGS, summary="List a membership's retro claims", description="Newest first, paginated.")

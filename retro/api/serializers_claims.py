@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from loyalty.models import Membership
+from loyalty.selectors import membership_by_number
 from retro.models import RetroClaim
 from retro.selectors import claim_points
 
@@ -43,7 +43,7 @@ class RetroClaimSubmitSerializer(serializers.Serializer):
     )
 
     def validate_membership_number(self, value):
-        membership = Membership.objects.select_related("program", "member").filter(membership_number=value).first()
+        membership = membership_by_number(value)
         if membership is None:
             raise serializers.ValidationError("No membership has this number.")
         self.context["membership"] = membership

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from loyalty.models import Member
+from loyalty.selectors import member_with_memberships
 from retro import selectors
 from retro.forms import RetroClaimSubmitForm
 from retro.models import RetroClaim
@@ -14,7 +14,7 @@ from retro.views._common import claim_submission, flash_outcome, outcome_of, pag
 
 @staff_screen("retro.view_retroclaim")
 def member_retro_claims(request, member_number):
-    member = Member.objects.prefetch_related("memberships__program").filter(member_number=member_number).first()
+    member = member_with_memberships(member_number)
     if member is None:
         raise Http404(f"No member has the number “{member_number}”.")
     memberships = list(member.memberships.all())

@@ -4,8 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 
+from loyalty.selectors import member_of_user
 from retro.models import RetroClaim
-from retro.selectors import member_for_user, retro_claims_visible_to
+from retro.selectors import retro_claims_visible_to
 from retro.views._common import claim_submission, flash_outcome, key_rows, paginate
 
 
@@ -13,7 +14,7 @@ def _portal_member(request):
     """The signed-in member, or a 403 page saying why there is none."""
     if not request.user.has_perm("retro.submit_own_retro_claim"):
         raise PermissionDenied
-    return member_for_user(request.user)
+    return member_of_user(request.user)
 
 
 def _no_member(request):

@@ -233,7 +233,7 @@ def test_post_activities_uses_a_fixed_number_of_queries(membership, django_asser
         )
         for i in range(60)
     ]
-    with django_assert_max_num_queries(10):  # COPY on PostgreSQL; SQLite adds the savepoint pair
+    with django_assert_max_num_queries(10):  # two COPY statements, the look-ups and a savepoint pair
         results = services.post_activities(requests=requests)
     assert all(r.just_posted for r in results)
     assert LedgerEntry.objects.count() == 60

@@ -1,4 +1,4 @@
-"""import_retro_transactions: streams a CSV into the pool (COPY on PostgreSQL, bulk_create on SQLite)."""
+"""import_retro_transactions: streams a CSV into the pool with COPY, with a progress bar and an error report."""
 
 import csv
 
