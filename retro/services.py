@@ -1,7 +1,6 @@
 """Retro claim writes: settings, submission (with an immediate match), approval, rejection, reversal, key changes."""
 
 import datetime as dt
-import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -16,12 +15,7 @@ from retro.decisions import approve_retro_claim as approve_retro_claim
 from retro.decisions import reject_retro_claim as reject_retro_claim
 from retro.decisions import reverse_retro_claim as reverse_retro_claim
 from retro.matching import eligible_until, match_retro_claim, program_today
-from retro.models import (
-    RetroClaim,
-    RetroClaimKey,
-    RetroClaimStatus,
-    RetroTransaction,
-)
+from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus, RetroTransaction
 from retro.program_settings import ensure_settings
 
 S = RetroClaimStatus
@@ -119,7 +113,6 @@ def submit_retro_claim(
         definition = key_fields[0].key
         now = timezone.now()
         claim = RetroClaim(
-            number=f"tmp{uuid.uuid4().hex[:17]}",  # the real number comes from the id (see _insert_claim)
             program=program,
             membership=membership,
             transaction_type=transaction_type,
@@ -135,7 +128,7 @@ def submit_retro_claim(
             attempt_count=1,
             last_attempt_at=now,
         )
-        _insert_claim(claim)
+        _insert_claim(claim)  # the number comes from the id
         return match_retro_claim(
             claim=claim, retro_settings=retro_settings, by=claim.submitted_by, today=today, fresh=True
         )
