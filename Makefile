@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint install migrate demo worker beat serve bench lock clean
+.PHONY: run test lint install migrate demo worker beat serve bench lock stop-db clean
 
 $(VENV)/.installed: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,10 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty
 
+# The web server, a Celery worker and beat in one terminal; Ctrl-C stops all three.
 run: demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "Serving the back office on http://127.0.0.1:$(PORT)/"
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py run_backoffice 127.0.0.1:$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -34,9 +34,10 @@ lint: install
 
 test: lint
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) scripts/ensure_browser.py
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Real services: DATABASE_URL=postgres://… REDIS_URL=redis://… make worker / make beat / make serve
+# One service each, e.g. on real servers: DATABASE_URL=postgres://… REDIS_URL=redis://… make worker / beat / serve
 worker: install
 	$(VENV)/bin/celery -A loyalty worker --loglevel=info
 
@@ -54,5 +55,11 @@ lock:
 	$(PY) -m pip install --no-build-isolation -r requirements.in
 	$(PY) -m pip freeze --exclude-editable > requirements.lock
 
-clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+# The embedded PostgreSQL (.pgdata/) stops when its last user exits; this stops it whatever holds it
+# (without .venv, where its binaries live, by signalling the server: SIGINT is a fast shutdown).
+stop-db:
+	if [ -x $(PY) ]; then $(PY) -m loyalty.embedded_database stop; \
+	elif [ -f .pgdata/postmaster.pid ]; then kill -INT "$$(head -n1 .pgdata/postmaster.pid)" 2>/dev/null || true; fi
+
+clean: stop-db
+	rm -rf $(VENV) staticfiles .pgdata

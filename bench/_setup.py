@@ -6,9 +6,10 @@ Every script under bench/ named bench_*.py does:
     django_on_bench_db()          # before importing any model
 
 and prints its figures through report(...). The database is BENCH_DATABASE_URL
-(default postgres://postgres@127.0.0.1:5432/loyalty_bench), created and
-migrated when missing. Generated data is kept between runs when a script
-finds it already there, so a second run is quick.
+when set, else a loyalty_bench database on the embedded PostgreSQL in .pgdata/
+(the server make run and make test use), created and migrated when missing.
+Generated data is kept between runs when a script finds it already there, so a
+second run is quick.
 """
 
 import os
@@ -18,16 +19,23 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/loyalty_bench"
+BENCH_DATABASE = "loyalty_bench"
 
 
 def django_on_bench_db():
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    sys.path.insert(0, str(ROOT))
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        _create_database(url)
+    else:
+        from loyalty.embedded_database import database_url
+
+        url = database_url(BENCH_DATABASE)  # starts the embedded server, creates the database when missing
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty.settings")
-    os.environ.pop("REDIS_URL", None)  # eager Celery: benchmarks measure the code, not a broker
-    sys.path.insert(0, str(ROOT))
-    _create_database(url)
+    # Eager Celery: benchmarks measure the code, not a broker.
+    os.environ.pop("REDIS_URL", None)
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     import django
 
     django.setup()

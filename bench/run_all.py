@@ -27,7 +27,8 @@ def main(selected):
     header = (
         "# Benchmarks\n\n"
         f"Written by `make bench` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{platform.machine()}, Python {platform.python_version()}, PostgreSQL on 127.0.0.1. "
+        f"{platform.machine()}, Python {platform.python_version()}, "
+        "PostgreSQL: BENCH_DATABASE_URL, or the embedded server when it is unset. "
         "Each figure is printed by the script named in its heading.\n\n"
     )
     OUT.parent.mkdir(exist_ok=True)

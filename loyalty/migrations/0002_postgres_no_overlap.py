@@ -1,7 +1,6 @@
-"""On PostgreSQL, the database itself forbids overlapping rule sets and tier periods.
+"""The database itself forbids overlapping rule sets and tier periods (btree_gist exclusion constraints).
 
-SQLite has no exclusion constraints; there the model's clean() and the
-services' checks are the guard. Both ends are inclusive, NULL means open.
+The model's clean() and the services' checks say it first, in words; both ends are inclusive, NULL means open.
 """
 
 from django.db import migrations
