@@ -142,16 +142,22 @@ _activity_inserts = {}
 
 
 def insert_activity_statement(entry_count):
-    """One statement inserting an activity with `entry_count` ledger entries (atomic on its own).
+    """One statement inserting an activity with `entry_count` ledger entries (atomic on its own);
+    no row back when the activity's reference was already posted.
 
     Parameters: the ACTIVITY_FIELDS values, then membership, created_at and (metric, quantity) pairs.
     """
     found = _activity_inserts.get(entry_count)
     if found is None:
         qn = connection.ops.quote_name
+        a = Activity
+        # A reference already posted inserts nothing (and no entries) instead of failing: the caller's
+        # transaction stays usable without a savepoint, two round trips fewer on every post.
         sql = (
-            f"WITH a AS (INSERT INTO {table(Activity)} ({', '.join(qn(f.column) for f in ACTIVITY_FIELDS)})"
-            f" VALUES ({', '.join(['%s'] * len(ACTIVITY_FIELDS))}) RETURNING {column(Activity, 'id')} AS id)"
+            f"WITH a AS (INSERT INTO {table(a)} ({', '.join(qn(f.column) for f in ACTIVITY_FIELDS)})"
+            f" VALUES ({', '.join(['%s'] * len(ACTIVITY_FIELDS))})"
+            f" ON CONFLICT ({column(a, 'membership')}, {column(a, 'source')}, {column(a, 'external_reference')})"
+            f" WHERE {column(a, 'external_reference')} <> '' DO NOTHING RETURNING {column(a, 'id')} AS id)"
         )
         if entry_count:
             e = LedgerEntry

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from loyalty import services as loyalty_services
@@ -137,6 +136,7 @@ def _match_batch(program, transaction_type, ids, retro_settings, today, result):
                 "program": program.pk,
                 "type": transaction_type,
                 "today": today,
+                "now": timezone.now(),
             }
             cursor.execute(sql.assign_statement(), params)
             rows = cursor.fetchall()
@@ -158,10 +158,6 @@ def _match_batch(program, transaction_type, ids, retro_settings, today, result):
                 for row in rows
                 if row[claim_end] is not None
             ]  # fmt: skip
-            if assigned:
-                cursor.execute(
-                    sql.claim_transactions_statement(), [[t.pk for _, t in assigned], [c.pk for c, _ in assigned]]
-                )
         # outcome per claim: [status, txn_id, activity_id, reason, points]
         outcomes = {}
         for row in rows:
@@ -247,9 +243,7 @@ def _write_outcomes(outcomes, claims, retro_settings, result):
     for status, ids in by_status.items():
         result.add(status, len(ids))
         if status == S.OUTSTANDING:
-            # No match yet: only the attempt is recorded; the claim waits for tomorrow's pass.
-            RetroClaim.objects.filter(pk__in=ids).update(attempt_count=F("attempt_count") + 1, last_attempt_at=now)
-            continue
+            continue  # no match yet: the assigning statement counted the attempt; tomorrow's pass tries again
         values = {"last_attempt_at": now}
         if status not in UNRESOLVED:
             values["resolved_at"] = now

@@ -160,9 +160,11 @@ def assign_statement():
     """Every Outstanding claim of a batch paired with its transaction: oldest claim takes oldest transaction.
 
     ROW_NUMBER over the batch's claims and over their free claimable transactions, joined on the
-    stored key; both sides locked with SKIP LOCKED. Each row: the claim's PASS_CLAIM_COLUMNS, the
+    stored key; both sides locked with SKIP LOCKED. The same statement marks each paired transaction
+    claimed, and counts one more attempt on the claims that stay Outstanding (no transaction free and
+    none taken: nothing else changes on them). Each row returned: the claim's PASS_CLAIM_COLUMNS, the
     transaction's PASS_TXN_COLUMNS (NULLs when none is free) and whether some claimable transaction
-    exists at all (Already Claimed). Parameters by name: ids, outstanding, program, type, today.
+    exists at all (Already Claimed). Parameters by name: ids, outstanding, program, type, today, now.
     """
     claims, pool = Names(RetroClaim), Names(RetroTransaction)
     free_rule = claimable(
@@ -175,6 +177,7 @@ def assign_statement():
     )  # fmt: skip
     claim_columns = ", ".join(f"c.{getattr(claims, name)}" for name in PASS_CLAIM_COLUMNS if name != "pk")
     txn_columns = ", ".join(f"t.{getattr(pool, name)}" for name in PASS_TXN_COLUMNS if name != "pk")
+    paired_txn_columns = ", ".join(f"f.{getattr(pool, n)}" for n in PASS_TXN_COLUMNS if n != "pk")
     return f"""
 WITH batch AS (
     SELECT c.{claims.pk} AS id, {claim_columns}, c.{claims.submitted_at} AS submitted_at,
@@ -189,11 +192,23 @@ WITH batch AS (
     FOR UPDATE OF t SKIP LOCKED
 ), ranked_free AS (
     SELECT free.*, row_number() OVER (PARTITION BY match_key ORDER BY {pool.occurred_at}, id) AS rn FROM free
+), paired AS MATERIALIZED (
+    SELECT c.id, {", ".join(f"c.{getattr(claims, n)}" for n in PASS_CLAIM_COLUMNS if n != "pk")},
+           f.id AS txn_id, {paired_txn_columns},
+           f.id IS NULL AND EXISTS (SELECT 1 FROM {pool.table} t WHERE {any_rule}) AS already_claimed
+    FROM ranked_claims c LEFT JOIN ranked_free f ON f.match_key = c.match_key AND f.rn = c.rn
+), claimed AS (
+    -- "= ANY(ARRAY(…))": the rows are found by primary key. A plain join to the CTE, whose size the
+    -- planner cannot know, made it read the whole pool for every batch.
+    UPDATE {pool.table} t SET {pool.claimed_by} = p.id FROM paired p
+    WHERE t.{pool.pk} = ANY(ARRAY(SELECT txn_id FROM paired WHERE txn_id IS NOT NULL))
+      AND t.{pool.pk} = p.txn_id AND {unclaimed('t')}
+), attempted AS (
+    UPDATE {claims.table} c
+    SET {claims.attempt_count} = c.{claims.attempt_count} + 1, {claims.last_attempt_at} = %(now)s
+    WHERE c.{claims.pk} = ANY(ARRAY(SELECT id FROM paired WHERE txn_id IS NULL AND NOT already_claimed))
 )
-SELECT c.id, {", ".join(f"c.{getattr(claims, n)}" for n in PASS_CLAIM_COLUMNS if n != "pk")},
-       f.id, {", ".join(f"f.{getattr(pool, n)}" for n in PASS_TXN_COLUMNS if n != "pk")},
-       f.id IS NULL AND EXISTS (SELECT 1 FROM {pool.table} t WHERE {any_rule})
-FROM ranked_claims c LEFT JOIN ranked_free f ON f.match_key = c.match_key AND f.rn = c.rn
+SELECT * FROM paired
 """
 
 
@@ -210,17 +225,6 @@ def reversed_before_statement():
         f" SELECT 1 FROM {claims.table} r JOIN {pool.table} t ON t.{pool.pk} = r.{claims.matched_transaction}"
         f" WHERE r.{claims.membership} = c.{claims.membership} AND r.{claims.status} = %(reversed)s"
         f" AND t.{pool.program} = c.{claims.program} AND t.{pool.match_key} = c.{claims.match_key})"
-    )
-
-
-@cache
-def claim_transactions_statement():
-    """Mark transactions claimed by claims, pairwise. Parameters: transaction ids, claim ids."""
-    pool = Names(RetroTransaction)
-    return (
-        f"UPDATE {pool.table} t SET {pool.claimed_by} = u.claim_id"
-        " FROM unnest(%s::bigint[], %s::bigint[]) AS u(txn_id, claim_id)"
-        f" WHERE t.{pool.pk} = u.txn_id AND {unclaimed('t')}"
     )
 
 

@@ -287,24 +287,19 @@ def _prepare(request, *, day, now, program=None, in_force=..., tier=..., current
 
 
 def _write(activity, quantities, now):
-    """Insert the activity and its entries atomically.
+    """Insert the activity and its entries atomically, in one statement (one round trip).
 
-    If the activity collides with a concurrent post of the same reference,
-    nothing is written and IntegrityError is raised with the caller's
-    transaction still usable (a savepoint guards it when there is one).
+    If its reference was already posted (a retry, or a concurrent post that committed first),
+    nothing is written and IntegrityError is raised; the caller's transaction stays usable.
     """
-    # One statement writes both tables: atomic on its own, one round trip.
     rows = [(metric, quantity) for metric, quantity in quantities.items() if quantity]
     params = sql.db_values(sql.ACTIVITY_FIELDS, activity, adding=True)
     if rows:
         params += [activity.membership_id, now] + [value for row in rows for value in row]
-    statement = sql.insert_activity_statement(len(rows))
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            [(pk,)] = sql.run(statement, params)
-    else:
-        [(pk,)] = sql.run(statement, params)
-    activity.pk = pk
+    inserted = sql.run(sql.insert_activity_statement(len(rows)), params)
+    if not inserted:
+        raise IntegrityError(f"An activity with the reference {activity.external_reference} is already posted.")
+    activity.pk = inserted[0][0]
     activity._state.adding, activity._state.db = False, connection.alias
 
 
