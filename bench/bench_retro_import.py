@@ -201,7 +201,7 @@ def main():
         "rows/s",
         f"{raw_seconds:.1f} s",
     )
-    report("import speed / raw COPY speed", f"{import_rate / raw_rate:.2f}", "", "target >= 0.50")
+    report("import speed / raw COPY speed", f"{import_rate / raw_rate:.2f}", "", "target >= 0.55")
 
 
 if __name__ == "__main__":

@@ -259,10 +259,12 @@ def bulk_transition_statement(model, state_field, *, row_fields, same_fields, so
     assignments = [f"{state} = %s"]
     assignments += [f"{qn(f.column)} = u.{qn('v_' + f.column)}" for f in row_fields]
     assignments += [f"{qn(f.column)} = %s" for f in same_fields]
+    # The rows are locked by primary key ("= ANY(ARRAY(…))"): joined to the id list instead, whose
+    # size the planner cannot know, it read the whole table for every batch.
     return (
         f"WITH u AS ({ids_sql}),"
-        f" locked AS (SELECT t.{pk} AS id, t.{state} AS source FROM {table(model)} t JOIN u ON u.id = t.{pk}"
-        f" WHERE {source_check} FOR UPDATE OF t),"
+        f" locked AS (SELECT t.{pk} AS id, t.{state} AS source FROM {table(model)} t"
+        f" WHERE t.{pk} = ANY(ARRAY(SELECT id FROM u)) AND {source_check} FOR UPDATE OF t),"
         f" changed AS (UPDATE {table(model)} t SET {', '.join(assignments)} FROM locked JOIN u ON u.id = locked.id"
         f" WHERE t.{pk} = locked.id RETURNING t.{pk} AS id, locked.source, u.reason)"
         f" {_log_insert(log_model)} SELECT %s, %s, changed.source, %s, %s, %s, changed.id, changed.reason"
