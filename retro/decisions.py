@@ -11,6 +11,8 @@ from retro.notifications import queue_outcome_email
 from retro.program_settings import ensure_settings
 
 S = RetroClaimStatus
+# A decision also keeps what the member is told, apart from the internal reason.
+DECIDED_FIELDS = (*OUTCOME_FIELDS, "member_message")
 
 
 class RetroClaimApprovals(ApprovalPolicy):
@@ -46,7 +48,8 @@ class RetroClaimApprovals(ApprovalPolicy):
     def value(self, claim):
         return claim.estimated_points
 
-    def apply(self, claim, decision, *, by, reason):
+    def apply(self, claim, decision, *, by, reason, message):
+        claim.member_message = message
         getattr(self, f"_{decision.name}")(claim, by=by, reason=reason)
 
     def _approve(self, claim, *, by, reason):
@@ -60,8 +63,8 @@ class RetroClaimApprovals(ApprovalPolicy):
             release_transaction(claim, claim.matched_transaction)
         claim.failure_reason = reason
         claim.resolved_at = timezone.now()
-        transition(claim, "reject", by=by, reason=reason, fields=OUTCOME_FIELDS)
-        queue_outcome_email(claim, ensure_settings(claim.program), outcome="not_matched")
+        transition(claim, "reject", by=by, reason=reason, fields=DECIDED_FIELDS)
+        queue_outcome_email(claim, ensure_settings(claim.program))
 
     def _reverse(self, claim, *, by, reason):
         """Reverse its activity and return the transaction; this member cannot match it again."""
@@ -71,7 +74,8 @@ class RetroClaimApprovals(ApprovalPolicy):
             release_transaction(claim, claim.matched_transaction)
         claim.failure_reason = reason
         claim.resolved_at = timezone.now()
-        transition(claim, "reverse", by=by, reason=reason, fields=OUTCOME_FIELDS)
+        transition(claim, "reverse", by=by, reason=reason, fields=DECIDED_FIELDS)
+        queue_outcome_email(claim, ensure_settings(claim.program))
 
 
 RETRO_CLAIM_APPROVALS = RetroClaimApprovals()

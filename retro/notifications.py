@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 
 from loyalty.background import queue_task
 from retro.models import RetroClaim, RetroClaimStatus
+from retro.selectors import award_points, claim_points
 
 S = RetroClaimStatus
 
@@ -17,6 +18,8 @@ OUTCOMES = {
     "already_claimed": ("notify_already_claimed", "Your retro claim {number}: transaction already claimed"),
     "failed": ("notify_failed", "Your retro claim {number} could not be credited"),
     "not_matched": ("notify_not_matched", "Your retro claim {number} was not matched"),
+    "rejected": ("notify_rejected", "Your retro claim {number} was not accepted"),
+    "reversed": ("notify_reversed", "Your retro claim {number}: the credit was taken back"),
 }
 STATUS_OUTCOME = {
     S.OUTSTANDING: "submitted",
@@ -25,6 +28,8 @@ STATUS_OUTCOME = {
     S.ALREADY_CLAIMED: "already_claimed",
     S.TRANSACTION_FAILED: "failed",
     S.NOT_MATCHED: "not_matched",
+    S.REJECTED: "rejected",
+    S.REVERSED: "reversed",
 }
 
 
@@ -73,6 +78,7 @@ def send_outcome_emails(pairs):
     claims = (
         RetroClaim.objects.select_for_update(of=("self",))
         .select_related("membership__member", "membership__program", "matched_transaction")
+        .annotate(points=award_points())
         .filter(pk__in=list(wanted))
         .exclude(membership__member__email="")
         .order_by("pk")
@@ -84,7 +90,13 @@ def send_outcome_emails(pairs):
         if not todo or not member.email:
             continue
         for outcome in todo:
-            context = {"claim": claim, "member": member, "program": claim.membership.program, "outcome": outcome}
+            context = {
+                "claim": claim,
+                "member": member,
+                "program": claim.membership.program,
+                "outcome": outcome,
+                "points": claim_points(claim),
+            }
             messages.append(
                 EmailMessage(
                     OUTCOMES[outcome][1].format(number=claim.number),

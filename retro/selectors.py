@@ -9,7 +9,7 @@ from loyalty.selectors import activity_award_points, activity_award_total, membe
 from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus
 
 
-def _award_points_subquery():
+def award_points():
     """Spendable points the claim's activity earned, summed in the database."""
     return Coalesce(
         activity_award_total("activity_id"), Value(0), output_field=DecimalField(max_digits=16, decimal_places=2)
@@ -24,7 +24,7 @@ def _with_related(queryset):
         "submitted_by",
         "matched_transaction",
         "activity",
-    ).annotate(points=_award_points_subquery())
+    ).annotate(points=award_points())
 
 
 def retro_claims_visible_to(user):

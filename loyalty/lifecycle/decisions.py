@@ -92,7 +92,7 @@ class ApprovalPolicy:
     def program_id(self, obj):
         return obj.program_id
 
-    def apply(self, obj, decision, *, by, reason):
+    def apply(self, obj, decision, *, by, reason, message):
         raise NotImplementedError
 
     @property
@@ -152,8 +152,11 @@ def check_may_decide(policy, decision, obj, by):
             )
 
 
-def decide(policy, obj, decision_name, *, by, reason=""):
-    """Take one decision on one object, atomically; returns the object as it now stands."""
+def decide(policy, obj, decision_name, *, by, reason="", message=""):
+    """Take one decision on one object, atomically; returns the object as it now stands.
+
+    `reason` is internal (kept in the history); `message`, optional, is what the customer is told.
+    """
     decision = policy.decisions[decision_name]
     reason = (reason or "").strip()
     if decision.reason_required and not reason:
@@ -169,7 +172,7 @@ def decide(policy, obj, decision_name, *, by, reason=""):
                 code="not_pending",
             )
         check_may_decide(policy, decision, obj, by)
-        policy.apply(obj, decision, by=_person(by), reason=reason)
+        policy.apply(obj, decision, by=_person(by), reason=reason, message=(message or "").strip())
     return obj
 
 
@@ -180,12 +183,12 @@ class Outcome:
     error: DecisionRefused | ValidationError | None = None
 
 
-def decide_many(policy, pks, decision_name, *, by, reason=""):
+def decide_many(policy, pks, decision_name, *, by, reason="", message=""):
     """The same decision on several objects, each in its own transaction: one refusal stops no other."""
     outcomes = []
     for pk in pks:
         try:
-            outcomes.append(Outcome(pk, decide(policy, pk, decision_name, by=by, reason=reason)))
+            outcomes.append(Outcome(pk, decide(policy, pk, decision_name, by=by, reason=reason, message=message)))
         except policy.model.DoesNotExist:
             outcomes.append(Outcome(pk, error=NoLongerPending(f"{policy.noun.capitalize()} #{pk} no longer exists.")))
         except ValidationError as error:

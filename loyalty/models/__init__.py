@@ -1,8 +1,10 @@
 """Loyalty core models: programs and members, tiers, the ledger, earning rules."""
 
 from loyalty.models.approvals import ApprovalLimit
+from loyalty.models.idempotency import IdempotencyKey
 from loyalty.models.ledger import Activity, LedgerEntry, Metric
 from loyalty.models.members import Location, Member, Membership, Program, normalise_search_text
+from loyalty.models.outbox import OutboxMessage
 from loyalty.models.rules import EarningRule, EarningRuleSet
 from loyalty.models.tiers import Tier, TierPeriod
 
@@ -11,11 +13,13 @@ __all__ = [
     "ApprovalLimit",
     "EarningRule",
     "EarningRuleSet",
+    "IdempotencyKey",
     "LedgerEntry",
     "Location",
     "Member",
     "Membership",
     "Metric",
+    "OutboxMessage",
     "Program",
     "Tier",
     "TierPeriod",

@@ -12,6 +12,8 @@ class RetroClaimStatus(models.TextChoices):
     TRANSACTION_FAILED = "transaction_failed", "Transaction Failed"
     ALREADY_CLAIMED = "already_claimed", "Already Claimed"
     NOT_MATCHED = "not_matched", "Not Matched"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
     REVERSED = "reversed", "Reversed"
 
 
@@ -50,6 +52,13 @@ class RetroClaim(FSMModelMixin, models.Model):
     estimated_points = models.IntegerField(
         null=True, blank=True, help_text="Points the matched transaction is expected to earn (approval queue)."
     )
+    reprocess = models.BooleanField(
+        default=True,
+        help_text="Reprocessing was on when the claim was submitted (seed 001): the daily pass retries it.",
+    )
+    member_message = models.TextField(
+        blank=True, help_text="What the member is told of a rejection or reversal; the reason stays internal."
+    )
     notifications_sent = models.JSONField(
         default=list, blank=True, editable=False, help_text="Outcomes already emailed, so a retried task sends once."
     )
@@ -60,6 +69,7 @@ class RetroClaim(FSMModelMixin, models.Model):
             ("submit_own_retro_claim", "Can submit and see own retro claims in the portal"),
             ("approve_retroclaim", "Can approve or reject pending retro claims"),
             ("reverse_retroclaim", "Can reverse a matched retro claim"),
+            ("withdraw_retroclaim", "Can withdraw an outstanding retro claim"),
         ]
         indexes = [
             models.Index(fields=["program", "match_key"], name="retro_claim_key"),
@@ -88,8 +98,12 @@ class RetroClaim(FSMModelMixin, models.Model):
     def approve(self):
         pass
 
-    @transition(field=status, source=S.PENDING_APPROVAL, target=S.NOT_MATCHED)
+    @transition(field=status, source=S.PENDING_APPROVAL, target=S.REJECTED)
     def reject(self):
+        pass
+
+    @transition(field=status, source=S.OUTSTANDING, target=S.WITHDRAWN)
+    def withdraw(self):
         pass
 
     @transition(field=status, source=[S.OUTSTANDING, S.PENDING_APPROVAL], target=S.TRANSACTION_FAILED)

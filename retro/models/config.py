@@ -1,5 +1,7 @@
 """What admins configure per program: the composite retro claim keys and retro settings."""
 
+from decimal import Decimal
+
 from django.db import models
 
 # The fixed list of fields a key may be built from (seed 001's "Retro Claim Keys").
@@ -94,11 +96,25 @@ class RetroSettings(models.Model):
     auto_approve_max_points = models.PositiveIntegerField(
         null=True, blank=True, help_text="With approval required: claims earning up to this many points post at once."
     )
+    review_above_points = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Always review: a claim earning more than this many points waits for a supervisor, even when "
+        "approval is otherwise not required.",
+    )
+    max_transaction_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("100000.00"),
+        help_text="The largest amount a retro transaction or claim may carry; larger ones are refused.",
+    )
     notify_submitted = models.BooleanField(default=True)
     notify_matched = models.BooleanField(default=True)
     notify_already_claimed = models.BooleanField(default=True)
     notify_failed = models.BooleanField(default=True)
     notify_not_matched = models.BooleanField(default=True)
+    notify_rejected = models.BooleanField(default=True)
+    notify_reversed = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = "retro settings"
@@ -109,6 +125,7 @@ class RetroSettings(models.Model):
                 | (models.Q(submission_limit_count__isnull=False) & models.Q(submission_limit_days__isnull=False)),
                 name="submission_limit_needs_count_and_days",
             ),
+            models.CheckConstraint(condition=models.Q(max_transaction_amount__gt=0), name="max_amount_positive"),
         ]
 
     def __str__(self):

@@ -24,6 +24,12 @@ class RetroImportBatch(models.Model):
     rows_imported = models.PositiveIntegerField(default=0)
     rows_duplicate = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
+    rows_posted = models.PositiveIntegerField(
+        default=0, help_text="Rows carrying a membership number, posted straight to that member."
+    )
+    claims_matched = models.PositiveIntegerField(
+        default=0, help_text="Outstanding claims matched at once by this file's transactions."
+    )
     errors = models.JSONField(default=list, blank=True, help_text="[{row, reason}] for the error report")
 
     class Meta:

@@ -53,7 +53,7 @@ def test_approving_twice_is_refused_with_a_readable_message(pending, supervisor)
 
 def test_rejection_returns_the_transaction_to_the_pool(pending, supervisor, program):
     claim = reject_retro_claim(claim=pending, by=supervisor, reason="Not this member's receipt")
-    assert claim.status == S.NOT_MATCHED
+    assert claim.status == S.REJECTED
     assert claim.failure_reason == "Not this member's receipt"
     txn = RetroTransaction.objects.get(pk=claim.matched_transaction_id)
     assert txn.claimed_by is None

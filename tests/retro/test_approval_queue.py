@@ -73,7 +73,7 @@ def test_rejecting_needs_a_reason_and_changes_nothing_without_one(client, superv
     response = client.post(QUEUE, {"decision": "reject", "selected": [claim.pk], "reason": " "}, follow=True)
     assert "Give a reason" in response.text and status(claim) == S.PENDING_APPROVAL
     client.post(QUEUE, {"decision": "reject", "selected": [claim.pk], "reason": "Not our store"})
-    assert status(claim) == S.NOT_MATCHED
+    assert status(claim) == S.REJECTED
     assert RetroClaim.objects.get(pk=claim.pk).failure_reason == "Not our store"
 
 

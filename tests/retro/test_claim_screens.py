@@ -169,7 +169,7 @@ def test_a_rejection_needs_a_reason(client, supervisor, program):
     assert claim.status == "pending_approval"
     client.post(reverse("retro-claim-reject", args=[claim.number]), {"reason": "Duplicate receipt"})
     claim.refresh_from_db()
-    assert claim.status == "not_matched"
+    assert claim.status == "rejected"
 
 
 def test_a_supervisor_reverses_a_matched_claim(client, supervisor, program):

@@ -134,7 +134,7 @@ def test_reject_needs_a_reason(csr, supervisor, program, membership):
     response = api(supervisor).post(url, {}, format="json")
     assert response.status_code == 400 and "reason" in response.data
     response = api(supervisor).post(url, {"reason": "Duplicate"}, format="json")
-    assert response.status_code == 200 and response.data["status"] == "not_matched"
+    assert response.status_code == 200 and response.data["status"] == "rejected"
 
 
 def test_a_csr_may_not_approve_or_reject(csr, program, membership):

@@ -79,7 +79,7 @@ def test_a_claim_above_the_roles_limit_is_refused_and_one_within_it_is_approved(
     response = api(supervisor).post(reverse("api-retro-claim-approve", args=[claim.number]), {}, format="json")
     assert response.status_code == 403 and response.data["code"] == "over_approval_limit"
     # Rejecting is not approving: no limit applies.
-    assert reject_retro_claim(claim=claim, by=supervisor, reason="too much").status == S.NOT_MATCHED
+    assert reject_retro_claim(claim=claim, by=supervisor, reason="too much").status == S.REJECTED
     ApprovalLimit.objects.update(max_value=Decimal("500.00"))
     assert approve_retro_claim(claim=pending(program), by=supervisor).status == S.MATCHED
 

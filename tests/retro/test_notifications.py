@@ -55,17 +55,18 @@ def test_each_outcome_has_its_template(program, supervisor, django_capture_on_co
         submit(program, key_values_of(txn))
         already = submit(program, key_values_of(txn))
     assert mail.outbox[-1].subject == f"Your retro claim {already.number}: transaction already claimed"
-    EarningRuleSet.objects.filter(program=program).update(valid_from=recent_day(1))
+    # A program whose rules start after the transaction (its set never valued anything, so it may move).
+    late = retro_program("late")
+    EarningRuleSet.objects.filter(program=late).update(valid_from=recent_day(1))
     with django_capture_on_commit_callbacks(execute=True):
-        failed = submit(program, key_values_of(RetroTransactionFactory(program=program)))
+        failed = submit(late, key_values_of(RetroTransactionFactory(program=late)))
     assert mail.outbox[-1].subject == f"Your retro claim {failed.number} could not be credited"
     assert "No earning rule set" in mail.outbox[-1].body
     RetroSettings.objects.filter(program=program).update(approval_required=True)
-    EarningRuleSet.objects.filter(program=program).update(valid_from="2020-01-01")
     pending = submit(program, key_values_of(RetroTransactionFactory(program=program)))
     with django_capture_on_commit_callbacks(execute=True):
         reject_retro_claim(claim=pending, by=supervisor, reason="Receipt is not legible")
-    assert mail.outbox[-1].subject == f"Your retro claim {pending.number} was not matched"
+    assert mail.outbox[-1].subject == f"Your retro claim {pending.number} was not accepted"
 
 
 def test_switched_off_outcomes_send_nothing(program, django_capture_on_commit_callbacks):
