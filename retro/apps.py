@@ -5,7 +5,12 @@ from django.apps import AppConfig
 from loyalty import plugins
 from loyalty.plugins import CSR, MEMBER, SUPERVISOR, DemoStep, HeaderIndicator, NavItem, ProfileLink
 
-CSR_PERMISSIONS = ["retro.view_retroclaim", "retro.add_retroclaim", "retro.view_retrotransaction"]
+CSR_PERMISSIONS = [
+    "retro.view_retroclaim",
+    "retro.add_retroclaim",
+    "retro.withdraw_retroclaim",
+    "retro.view_retrotransaction",
+]
 SUPERVISOR_PERMISSIONS = [
     "retro.approve_retroclaim",
     "retro.reverse_retroclaim",

@@ -28,6 +28,11 @@ class RetroClaimApprovals(ApprovalPolicy):
         "reject": Decision(
             "reject", "Reject", "rejected", (S.PENDING_APPROVAL,), "retro.approve_retroclaim", reason_required=True
         ),
+        # A claim entered by mistake (a typo, a duplicate) is withdrawn by the CSR, with the reason.
+        "withdraw": Decision(
+            "withdraw", "Withdraw", "withdrawn", (S.OUTSTANDING,), "retro.withdraw_retroclaim",
+            reason_required=True, checks_maker=False,
+        ),  # fmt: skip
         # Taking points back is a correction, not a grant: no limit, and the maker may ask for it.
         "reverse": Decision(
             "reverse", "Reverse", "reversed", (S.MATCHED,), "retro.reverse_retroclaim",
@@ -66,6 +71,12 @@ class RetroClaimApprovals(ApprovalPolicy):
         transition(claim, "reject", by=by, reason=reason, fields=DECIDED_FIELDS)
         queue_outcome_email(claim, ensure_settings(claim.program))
 
+    def _withdraw(self, claim, *, by, reason):
+        """Withdrawn: the daily pass no longer tries it; it held no transaction."""
+        claim.failure_reason = reason
+        claim.resolved_at = timezone.now()
+        transition(claim, "withdraw", by=by, reason=reason, fields=DECIDED_FIELDS)
+
     def _reverse(self, claim, *, by, reason):
         """Reverse its activity and return the transaction; this member cannot match it again."""
         if claim.activity_id:
@@ -86,11 +97,16 @@ def approve_retro_claim(*, claim, by, reason="") -> RetroClaim:
     return decide(RETRO_CLAIM_APPROVALS, claim, "approve", by=by, reason=reason)
 
 
-def reject_retro_claim(*, claim, by, reason) -> RetroClaim:
-    """Reject a Pending Approval claim: it becomes Not Matched and its transaction returns to the pool."""
-    return decide(RETRO_CLAIM_APPROVALS, claim, "reject", by=by, reason=reason)
+def reject_retro_claim(*, claim, by, reason, member_message="") -> RetroClaim:
+    """Reject a Pending Approval claim: it becomes Rejected and its transaction returns to the pool."""
+    return decide(RETRO_CLAIM_APPROVALS, claim, "reject", by=by, reason=reason, message=member_message)
 
 
-def reverse_retro_claim(*, claim, by, reason) -> RetroClaim:
+def reverse_retro_claim(*, claim, by, reason, member_message="") -> RetroClaim:
     """Reverse a Matched claim: reverse its activity, return the transaction; this member can't match it again."""
-    return decide(RETRO_CLAIM_APPROVALS, claim, "reverse", by=by, reason=reason)
+    return decide(RETRO_CLAIM_APPROVALS, claim, "reverse", by=by, reason=reason, message=member_message)
+
+
+def withdraw_retro_claim(*, claim, by, reason) -> RetroClaim:
+    """Withdraw an Outstanding claim entered by mistake (a typo, a duplicate), with the reason."""
+    return decide(RETRO_CLAIM_APPROVALS, claim, "withdraw", by=by, reason=reason)

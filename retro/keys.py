@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 
+from retro.bounds import LARGEST_STORABLE
 from retro.models import RetroClaimKey, RetroClaimKeyField
 
 # Parts are joined with "|"; text values escape "\" and "|" first, so the join is
@@ -65,6 +66,8 @@ def normalise_amount(value):
             raise ValidationError("Enter an amount such as 12.50.")
     if not amount.is_finite():
         raise ValidationError("Enter an amount such as 12.50.")
+    if abs(amount) > LARGEST_STORABLE:
+        raise ValidationError("The amount is far too large to be a transaction's amount.")
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 

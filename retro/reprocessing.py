@@ -30,6 +30,7 @@ from retro.program_settings import ensure_settings
 
 S = RetroClaimStatus
 DEFAULT_BATCH_SIZE = 10_000
+KEYS_PER_QUERY = 10_000  # well under PostgreSQL's 65,535 parameters of one statement
 TRANSITIONS = {
     S.MATCHED: "mark_matched",
     S.PENDING_APPROVAL: "await_approval",
@@ -89,6 +90,33 @@ def run_daily_pass(*, batch_size=DEFAULT_BATCH_SIZE, progress=None) -> PassResul
                 result.seen += len(ids)
                 if progress:
                     progress(result.seen)
+    result.total_seconds = time.perf_counter() - started
+    return result
+
+
+def match_waiting_claims(*, program, transaction_type, match_keys=None, batch_size=DEFAULT_BATCH_SIZE) -> PassResult:
+    """Outstanding claims answered by newly imported transactions, matched now as the daily pass would.
+
+    `match_keys`: the keys the new transactions carry (None: every Outstanding claim of the program and
+    type). Same set-based batches, same outcomes, emails and postings as the daily pass, which stays
+    the safety net for anything this misses.
+    """
+    started = time.perf_counter()
+    result = PassResult()
+    retro_settings = ensure_settings(program)
+    today = matching.program_today(program)
+    claims = RetroClaim.objects.filter(program=program, transaction_type=transaction_type, status=S.OUTSTANDING)
+    if match_keys is None:
+        ids = list(claims.order_by("pk").values_list("pk", flat=True))
+    else:
+        keys, ids = sorted(set(match_keys)), []
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            ids += claims.filter(match_key__in=keys[start : start + KEYS_PER_QUERY]).values_list("pk", flat=True)
+        ids.sort()
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        _match_batch(program, transaction_type, batch, retro_settings, today, result)
+        result.seen += len(batch)
     result.total_seconds = time.perf_counter() - started
     return result
 

@@ -88,5 +88,6 @@ def open_retro_claims_badge(user, member, membership):
     return {
         "count": waiting,
         "title": f"{waiting} retro claim{'s' if waiting != 1 else ''} waiting for a match or a decision",
-        "url": reverse("member-retro-claims", kwargs={"member_number": member.member_number}),
+        "url": reverse("member-profile", kwargs={"member_number": member.member_number})
+        + f"?membership={membership.membership_number}&tab=retro-claims",
     }

@@ -14,6 +14,7 @@ from retro import keys, sql
 from retro.decisions import approve_retro_claim as approve_retro_claim
 from retro.decisions import reject_retro_claim as reject_retro_claim
 from retro.decisions import reverse_retro_claim as reverse_retro_claim
+from retro.decisions import withdraw_retro_claim as withdraw_retro_claim
 from retro.matching import eligible_until, match_retro_claim, program_today
 from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus, RetroTransaction
 from retro.program_settings import ensure_settings

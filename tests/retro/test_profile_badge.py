@@ -24,7 +24,9 @@ def test_the_badge_counts_the_members_waiting_retro_claims_and_links_to_them(cli
         submit_retro_claim(membership=membership, channel="csr", submitted_by=csr, key_values=values)
     html = profile(client, membership)
     assert 'id="open-retro-claims-badge"' in html and ">2 retro waiting<" in html
-    assert reverse("member-retro-claims", args=[membership.member.member_number]) in html
+    # It opens this membership's Retro claims tab on the profile.
+    profile_url = reverse("member-profile", args=[membership.member.member_number])
+    assert f'href="{profile_url}?membership={membership.membership_number}&amp;tab=retro-claims"' in html
 
 
 def test_the_profile_shows_retros_tab_and_more_action_to_a_csr(client, csr):
