@@ -12,8 +12,8 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty core"
 
     def ready(self):
-        # roles reads the auth app's models, which exist only once apps are ready.
-        from loyalty import views
+        # These read models, which exist only once apps are ready; tasks registers the core's task names.
+        from loyalty import tasks, views  # noqa: F401
         from loyalty.roles import sync_roles_after_migrate
 
         plugins.add_navigation(NavItem("Members", "member-search", "loyalty.view_member"))

@@ -166,6 +166,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat's DatabaseScheduler adds these to the schedule it keeps in the database (editable in admin).
+CELERY_BEAT_SCHEDULE = {
+    "Outbox relay: send background tasks that wait for the broker": {
+        "task": "loyalty.relay_outbox",
+        "schedule": 60.0,
+    },
+}
+# Publishing to a broker that is down gives up quickly: the task waits in the outbox instead
+# (loyalty.background), and the request answers at once.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
