@@ -28,20 +28,36 @@ ProblemSerializer = inline_serializer(
     },
 )
 PROBLEM_403 = OpenApiResponse(ProblemSerializer, description="The user may not take this decision on this object.")
-PROBLEM_409 = OpenApiResponse(ProblemSerializer, description="The object is no longer pending: nothing was done.")
+PROBLEM_409 = OpenApiResponse(
+    ProblemSerializer, description="The object is no longer pending, or the request is still running: nothing was done."
+)
+PROBLEM_422 = OpenApiResponse(ProblemSerializer, description="The Idempotency-Key was used with another request body.")
 ERROR_400 = OpenApiResponse(description="Field errors, e.g. a missing reason.")
 
 
-def problem(error, *, http_status, title):
-    code = error.code or "refused"
+def problem_response(*, code, http_status, title, detail):
+    """An RFC 9457 problem-details response."""
     body = {
         "type": f"urn:loyalty:problem:{code.replace('_', '-')}",
         "title": title,
         "status": http_status,
-        "detail": " ".join(error.messages),
+        "detail": detail,
         "code": code,
     }
     return Response(body, status=http_status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def problem(error, *, http_status, title):
+    """A refused decision (a DecisionRefused) as a problem-details response."""
+    detail = " ".join(error.messages)
+    return problem_response(code=error.code or "refused", http_status=http_status, title=title, detail=detail)
+
+
+def key_problem(problem):
+    """An idempotency key that cannot be used (loyalty.idempotency.KeyProblem) as a problem-details response."""
+    titles = {409: "The first request with this key is still running", 422: "This key was used for another request"}
+    title = titles.get(problem.status, "This idempotency key cannot be used")
+    return problem_response(code=problem.code, http_status=problem.status, title=title, detail=str(problem))
 
 
 class DecisionSerializer(serializers.Serializer):

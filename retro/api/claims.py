@@ -3,17 +3,21 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loyalty import idempotency
 from loyalty.lifecycle.api import (
     ERROR_400,
     PROBLEM_403,
     PROBLEM_409,
+    PROBLEM_422,
     DecisionAPIView,
     DecisionSerializer,
+    key_problem,
 )
 from loyalty.permissions import require
 from loyalty.selectors import membership_by_number
@@ -45,6 +49,16 @@ def service_errors(error, *, key_names=()):
 
 
 
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    idempotency.HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique text (e.g. a UUID) per claim: a retry with the same key and body gets the first "
+    "response back and submits nothing again; the same key with another body answers 422; while the first "
+    "request still runs, 409.",
+)
+
+
 class RetroClaimSubmitView(APIView):
     permission_classes = [require("retro.add_retroclaim")]
 
@@ -53,12 +67,28 @@ class RetroClaimSubmitView(APIView):
         summary="Submit a retro claim",
         description="Records the claim (channel: web service) and matches it at once. The claim's status tells the "
         "outcome: matched, outstanding, already_claimed, transaction_failed, pending_approval or not_matched.",
+        parameters=[IDEMPOTENCY_HEADER],
         request=RetroClaimSubmitSerializer,
-        responses={201: RetroClaimSerializer, 400: SUBMIT_400},
+        responses={201: RetroClaimSerializer, 400: SUBMIT_400, 409: PROBLEM_409, 422: PROBLEM_422},
     )
     def post(self, request):
+        try:
+            code, body = idempotency.respond_once(
+                user=request.user,
+                scope="retro.submit_claim",
+                key=request.headers.get(idempotency.HEADER),
+                payload=request.data,
+                respond=lambda: self.submit(request),
+            )
+        except idempotency.KeyProblem as problem:
+            return key_problem(problem)
+        return Response(body, status=code)
+
+    def submit(self, request):
+        """(status, body) of one submission."""
         submission = RetroClaimSubmitSerializer(data=request.data)
-        submission.is_valid(raise_exception=True)
+        if not submission.is_valid():
+            return status.HTTP_400_BAD_REQUEST, submission.errors
         data = submission.validated_data
         try:
             claim = services.submit_retro_claim(
@@ -70,10 +100,9 @@ class RetroClaimSubmitView(APIView):
                 transaction_date=data.get("transaction_date"),
             )
         except ValidationError as error:
-            body = service_errors(error, key_names=set(data["key_values"]))
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+            return status.HTTP_400_BAD_REQUEST, service_errors(error, key_names=set(data["key_values"]))
         claim = retro_claims_visible_to(request.user).get(pk=claim.pk)
-        return Response(RetroClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
+        return status.HTTP_201_CREATED, RetroClaimSerializer(claim).data
 
 
 class RetroClaimDetailView(generics.RetrieveAPIView):
