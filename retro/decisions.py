@@ -3,8 +3,9 @@
 from django.utils import timezone
 
 from loyalty import services as loyalty_services
+from loyalty.eligibility import earning_refusal
 from loyalty.lifecycle import transition
-from loyalty.lifecycle.decisions import ApprovalPolicy, Decision, decide
+from loyalty.lifecycle.decisions import ApprovalPolicy, Decision, DecisionRefused, decide
 from retro.matching import OUTCOME_FIELDS, credit_claim, release_transaction
 from retro.models import RetroClaim, RetroClaimStatus
 from retro.notifications import queue_outcome_email
@@ -43,7 +44,7 @@ class RetroClaimApprovals(ApprovalPolicy):
     def locked(self, pk):
         return (
             RetroClaim.objects.select_for_update(of=("self",))
-            .select_related("program", "membership__program", "matched_transaction")
+            .select_related("program", "membership__program", "membership__member", "matched_transaction")
             .get(pk=pk)
         )
 
@@ -59,6 +60,9 @@ class RetroClaimApprovals(ApprovalPolicy):
 
     def _approve(self, claim, *, by, reason):
         """Post the claim's activity (or Transaction Failed, with the reason)."""
+        refusal = earning_refusal(claim.membership.member)
+        if refusal:
+            raise DecisionRefused(f"{refusal} Reject the claim instead.", code="cannot_earn")
         credit_claim(claim=claim, txn=claim.matched_transaction, by=by, name="approve", note=reason)
         queue_outcome_email(claim, ensure_settings(claim.program))
 

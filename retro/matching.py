@@ -111,16 +111,23 @@ def estimate_points(claim, txn):
 
 
 def needs_approval(claim, txn, retro_settings):
-    """Approval required, unless the points are within the auto-approve cap.
+    """Whether a supervisor must approve before the points are posted.
 
-    A transaction that cannot be valued (no rule set in force) skips the queue:
-    posting fails at once and the CSR sees why, instead of a supervisor later.
+    With approval required, every claim above the auto-approve cap waits; whatever the
+    approval setting, a claim above the program's "always review above" points waits. A
+    transaction that cannot be valued (no rule set in force) skips the queue: posting fails
+    at once and the CSR sees why, instead of a supervisor later.
     """
-    if not retro_settings.approval_required:
+    review_above = retro_settings.review_above_points
+    if not retro_settings.approval_required and review_above is None:
         return False
     try:
         claim.estimated_points = estimate_points(claim, txn)
     except ValidationError:
+        return False
+    if review_above is not None and claim.estimated_points > review_above:
+        return True
+    if not retro_settings.approval_required:
         return False
     cap = retro_settings.auto_approve_max_points
     return cap is None or claim.estimated_points > cap
@@ -149,7 +156,7 @@ def settle_unmatched(*, claim, retro_settings, by, today, candidates_exist):
     """No transaction was taken: Already Claimed, Not Matched, or still Outstanding for the daily pass."""
     if candidates_exist:
         name, reason = "mark_already_claimed", ALREADY_CLAIMED_REASON
-    elif not retro_settings.reprocessing_enabled:
+    elif not claim.reprocess:
         name, reason = "mark_not_matched", NO_REPROCESSING_REASON
     elif claim.eligible_until < today:
         name, reason = "mark_not_matched", NOT_MATCHED_REASON

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from loyalty import services as loyalty_services
+from loyalty.eligibility import NON_EARNING_STATUSES, memberships_that_cannot_earn
 from loyalty.lifecycle import bulk_transition
 from loyalty.models import Location, Program
 from loyalty.selectors import memberships_by_id
@@ -122,16 +123,27 @@ def match_waiting_claims(*, program, transaction_type, match_keys=None, batch_si
 
 
 def _close_windows(program, retro_settings, today, result, progress):
-    """Outstanding claims past their window (or of a program with reprocessing off) become Not Matched."""
-    expired = RetroClaim.objects.filter(program=program, status=S.OUTSTANDING)
-    if retro_settings.reprocessing_enabled:
-        expired = expired.filter(eligible_until__lt=today)
-        reason = matching.NOT_MATCHED_REASON
-    else:
-        reason = matching.NO_REPROCESSING_REASON
+    """Outstanding claims that can no longer match become Not Matched, each group with its reason.
+
+    Past their window; submitted while reprocessing was off (seed 001: the settings at the
+    first attempt decide, not today's); or of a member who cannot earn (Suspended, Closed).
+    """
+    outstanding = RetroClaim.objects.filter(program=program, status=S.OUTSTANDING)
+    groups = [
+        (outstanding.filter(reprocess=True, eligible_until__lt=today), matching.NOT_MATCHED_REASON),
+        (outstanding.filter(reprocess=False), matching.NO_REPROCESSING_REASON),
+    ]
+    for status in NON_EARNING_STATUSES:
+        reason = f"The member's account is {status.label}: it cannot earn points."
+        groups.append((outstanding.filter(membership__in=memberships_that_cannot_earn(status)), reason))
+    for claims, reason in groups:
+        _close(claims, reason, retro_settings, result, progress)
+
+
+def _close(claims, reason, retro_settings, result, progress):
     while True:
         with transaction.atomic():
-            ids = list(expired.order_by("pk").select_for_update(skip_locked=True).values_list("pk", flat=True)[:5000])
+            ids = list(claims.order_by("pk").select_for_update(skip_locked=True).values_list("pk", flat=True)[:5000])
             if not ids:
                 return
             closed = bulk_transition(

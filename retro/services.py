@@ -7,8 +7,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from loyalty.background import queue_task
+from loyalty.eligibility import earning_refusal
 from loyalty.sql import db_values, run
-from retro import keys, sql
+from retro import bounds, keys, sql
 
 # Supervisors' decisions live beside their policy; they are retro claim writes like the rest.
 from retro.decisions import approve_retro_claim as approve_retro_claim
@@ -45,9 +46,33 @@ def _check_enabled_and_limit(*, membership, retro_settings):
             )
 
 
+def _check_member(*, membership):
+    refusal = earning_refusal(membership.member)
+    if refusal:
+        raise RetroClaimRefused(refusal, code="cannot_earn")
+
+
+def _check_key_values(*, key_fields, key_values, retro_settings):
+    """Only the key's own fields, and an amount within the program's bounds."""
+    known = {key_field.form_name for key_field in key_fields} | {"transaction_date"}
+    unknown = sorted(set(key_values) - known)
+    if unknown:
+        raise RetroClaimRefused(
+            {name: "This program's retro claim key has no such field." for name in unknown}, code="unknown_field"
+        )
+    for key_field in key_fields:
+        if key_field.field == "amount" and str(key_values.get(key_field.form_name, "")).strip():
+            amount = keys.normalise_amount(key_values[key_field.form_name])
+            problem = bounds.amount_problem(amount, max_amount=retro_settings.max_transaction_amount)
+            if problem:
+                raise RetroClaimRefused({key_field.form_name: problem}, code="amount_out_of_bounds")
+
+
 def _check_date(*, membership, retro_settings, transaction_date, today):
     if transaction_date > today:
         raise RetroClaimRefused({"transaction_date": "The transaction date cannot be in the future."})
+    if transaction_date < bounds.EARLIEST_DATE:
+        raise RetroClaimRefused({"transaction_date": bounds.date_problem(transaction_date, today=today)})
     age = (today - transaction_date).days
     if age > retro_settings.max_transaction_age_days:
         raise RetroClaimRefused(
@@ -106,10 +131,12 @@ def submit_retro_claim(
         if retro_settings.retro_enabled and retro_settings.submission_limit_count is not None:
             # Lock the membership so two submissions at once cannot both slip under the submission limit.
             type(membership).objects.select_for_update().filter(pk=membership.pk).first()
-        # The settings first (retro on, the limit), then the key fields, then what the date allows.
+        # The member first, then the settings (retro on, the limit), the key fields, what the date allows.
+        _check_member(membership=membership)
         _check_enabled_and_limit(membership=membership, retro_settings=retro_settings)
         key_values = dict(key_values or {})
         match_key, date = _key_and_date(key_fields, key_values, transaction_date)
+        _check_key_values(key_fields=key_fields, key_values=key_values, retro_settings=retro_settings)
         _check_date(membership=membership, retro_settings=retro_settings, transaction_date=date, today=today)
         definition = key_fields[0].key
         now = timezone.now()
@@ -128,10 +155,35 @@ def submit_retro_claim(
             # Matched at once, below: the first attempt is counted as the claim is written.
             attempt_count=1,
             last_attempt_at=now,
+            # Seed 001: whether it is retried depends on the settings at the time of the first attempt.
+            reprocess=retro_settings.reprocessing_enabled,
         )
         _insert_claim(claim)  # the number comes from the id
-        return match_retro_claim(
-            claim=claim, retro_settings=retro_settings, by=claim.submitted_by, today=today, fresh=True
+        match_retro_claim(claim=claim, retro_settings=retro_settings, by=claim.submitted_by, today=today, fresh=True)
+        if claim.status in (S.OUTSTANDING, S.ALREADY_CLAIMED):
+            # Only now, off the hot path: a claim that matched took a transaction never reversed for this member.
+            _refuse_reversed_reclaim(claim)
+        return claim
+
+
+def _refuse_reversed_reclaim(claim):
+    """The transaction this claim describes was credited to the member and reversed: it cannot come back."""
+    reversed_claim = (
+        RetroClaim.objects.filter(
+            membership_id=claim.membership_id,
+            program_id=claim.program_id,
+            status=S.REVERSED,
+            matched_transaction__match_key=claim.match_key,
+        )
+        .order_by("-resolved_at")
+        .first()
+    )
+    if reversed_claim is not None:
+        when = reversed_claim.resolved_at.date().isoformat() if reversed_claim.resolved_at else "earlier"
+        raise RetroClaimRefused(
+            f"This transaction was credited to this member by claim {reversed_claim.number} and reversed on {when}: "
+            "it cannot be claimed again.",
+            code="reversed_before",
         )
 
 

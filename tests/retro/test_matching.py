@@ -7,7 +7,7 @@ import pytest
 
 from loyalty.models import EarningRuleSet, LedgerEntry
 from retro.models import RetroClaim, RetroClaimStatus, RetroSettings
-from retro.services import reverse_retro_claim, submit_retro_claim
+from retro.services import RetroClaimRefused, reverse_retro_claim, submit_retro_claim
 from tests.factories import TierPeriodFactory
 from tests.loyalty._builders import fixed, rule_set, tiers
 from tests.retro.factories import RetroTransactionFactory, key_values_of, member_in, retro_program
@@ -154,8 +154,10 @@ def test_after_a_reversal_the_same_member_never_matches_that_transaction_again(p
     membership = member_in(program)
     claim = submit(membership, key_values_of(txn))
     reverse_retro_claim(claim=claim, by=supervisor, reason="Receipt belonged to a colleague")
-    again = submit(membership, key_values_of(txn))
-    assert again.status == S.OUTSTANDING
+    # Issue 9: the member's re-claim is refused at once, saying why, instead of waiting a year.
+    with pytest.raises(RetroClaimRefused, match=f"credited to this member by claim {claim.number} and reversed"):
+        submit(membership, key_values_of(txn))
+    assert not RetroClaim.objects.filter(membership=membership).exclude(pk=claim.pk).exists()
     someone_else = submit(member_in(program), key_values_of(txn))
     assert someone_else.status == S.MATCHED and someone_else.matched_transaction == txn
     assert RetroClaim.objects.get(pk=claim.pk).status == S.REVERSED
