@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "loyalty.middleware.HtmxLoginRedirectMiddleware",
+    "loyalty.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "loyalty.urls"
@@ -103,6 +105,14 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 # hot hand-written statements (loyalty.sql.run) bind
 # server-side, and psycopg prepares them after this many runs.
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+# The same database through a second connection: an import publishes its file in one transaction
+# and writes its progress here, so the upload page sees it before the commit (retro.imports.progress).
+# Under test it mirrors the test database.
+DATABASES["progress"] = {
+    **DATABASES["default"],
+    "OPTIONS": dict(DATABASES["default"]["OPTIONS"]),
+    "TEST": {"MIRROR": "default"},
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # models.W040 warns of a database that cannot INCLUDE non-key columns in an

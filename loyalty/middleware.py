@@ -1,0 +1,45 @@
+"""Request handling every screen shares: htmx requests after a session expired, and wrong HTTP methods."""
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request that ends at the login page (the session expired) reloads the whole page there.
+
+    Without this htmx swaps the login page into the tab or grid the user clicked; with it the
+    browser goes to the login page, and back to where the user was once signed in.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or response.status_code != 302:
+            return response
+        login = reverse(settings.LOGIN_URL)
+        if not response["Location"].startswith(login):
+            return response
+        page = request.htmx.current_url_abs_path or request.get_full_path()
+        redirect = HttpResponse(status=204)
+        redirect["HX-Redirect"] = f"{login}?{urlencode({'next': page})}"
+        return redirect
+
+
+class MethodNotAllowedPageMiddleware:
+    """A GET on a POST-only address shows a page inside the layout instead of a bare 405."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if isinstance(response, HttpResponseNotAllowed) and not request.path.startswith("/api/"):
+            page = render(request, "405.html", {"allowed": response["Allow"]}, status=405)
+            page["Allow"] = response["Allow"]
+            return page
+        return response
