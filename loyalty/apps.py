@@ -31,6 +31,6 @@ class LoyaltyConfig(AppConfig):
         core = ["loyalty.view_program", "loyalty.view_member", "loyalty.view_membership", "loyalty.view_activity"]
         plugins.grant(CSR, *core, "loyalty.view_tier")
         plugins.grant(SUPERVISOR, *core, "loyalty.view_tier")
-        plugins.administer("loyalty", "django_celery_beat", "authtoken", "auth")
+        plugins.administer("loyalty", "django_celery_beat", "authtoken", "auth", "axes")
         # Roles follow the registries: every migrate grants what the apps registered.
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="loyalty-sync-roles")

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_fsm_log",
     "django_celery_beat",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -68,7 +69,21 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "loyalty.middleware.HtmxLoginRedirectMiddleware",
     "loyalty.middleware.MethodNotAllowedPageMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login itself.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one user name from one
+# address, that pair is locked out for AXES_COOLOFF_TIME; a correct login resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "loyalty.urls"
 WSGI_APPLICATION = "loyalty.wsgi.application"
@@ -168,6 +183,13 @@ def _database_broker_url(db):
 # kombu_message tables, polled every second). Tasks run eagerly, in the caller, only when asked:
 # CELERY_TASK_ALWAYS_EAGER=true (the tests and the benchmarks set it).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The API's throttling counts in the cache: shared by every process through Redis when there is one,
+# per process otherwise (one runserver: the same thing).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 CELERY_BROKER_URL = REDIS_URL or _database_broker_url(DATABASES["default"])
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
@@ -197,6 +219,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Each partner system signs in as its own user, so "user" is per partner; anonymous calls per address.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_RATE_PER_USER", "1200/min"),
+        "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Loyalty claims back office API",

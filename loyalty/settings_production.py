@@ -15,6 +15,21 @@ if not os.environ.get("SECRET_KEY"):
         "'import secrets; print(secrets.token_urlsafe(50))')."
     )
 
+# Members' e-mails must reach them: the development console backend only prints them.
+if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend" and not os.environ.get("EMAIL_HOST"):  # noqa: F405
+    raise ImproperlyConfigured(
+        "No e-mail server is configured. Production settings refuse to print members' e-mails to the console: "
+        "set EMAIL_HOST (with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS as needed) for "
+        "SMTP, or EMAIL_BACKEND to another backend."
+    )
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)  # noqa: F405
+
 SECRET_KEY = os.environ["SECRET_KEY"]
 DEBUG = env_bool("DEBUG", False)  # noqa: F405
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

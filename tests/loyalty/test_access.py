@@ -70,7 +70,12 @@ def test_api_rejects_anonymous_calls(client):
 
 
 def _run_with_production_settings(*args, secret="k7#Qz!vR2p@Lm9wX4t$Yb8nE6s^Hd3Fg5jU1cA0oTiWqPzMxNyB"):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "loyalty.settings_production", "ALLOWED_HOSTS": "example.com"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "loyalty.settings_production",
+        "ALLOWED_HOSTS": "example.com",
+        "EMAIL_HOST": "smtp.example.com",
+    }
     env.pop("SECRET_KEY", None)
     if secret:
         env["SECRET_KEY"] = secret
@@ -89,3 +94,15 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     result = _run_with_production_settings("check", secret=None)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_settings_refuse_to_print_members_emails_to_the_console():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "loyalty.settings_production", "ALLOWED_HOSTS": "example.com"}
+    env.pop("EMAIL_HOST", None)
+    env.pop("EMAIL_BACKEND", None)
+    env["SECRET_KEY"] = "k7#Qz!vR2p@Lm9wX4t$Yb8nE6s^Hd3Fg5jU1cA0oTiWqPzMxNyB"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "No e-mail server is configured" in result.stderr
