@@ -331,7 +331,8 @@ def _tier_metrics(kind, amount, attributes):
         items.append({"metric": Metric.STAYS.value, "quantity": Decimal(1), "arithmetic": "one stay"})
         if attributes.get("nights") not in (None, ""):
             nights = _floor(_decimal(attributes["nights"], "nights"))
-            items.append({"metric": Metric.NIGHTS.value, "quantity": nights, "arithmetic": f"{nights} nights"})
+            words = f"{nights} night{'' if nights == 1 else 's'}"
+            items.append({"metric": Metric.NIGHTS.value, "quantity": nights, "arithmetic": words})
         if amount is not None:
             items.append({"metric": Metric.REVENUE.value, "quantity": amount, "arithmetic": f"amount {_fmt(amount)}"})
     return [item for item in items if item["quantity"] != 0]
