@@ -1,10 +1,13 @@
 """The Member Profile: header, tabs as htmx partials, the More menu, 404s."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
 
+from loyalty.models import Activity
+from loyalty.services import post_adjustment
 from tests.factories import MemberFactory, MembershipFactory, ProgramFactory, TierFactory, TierPeriodFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +92,24 @@ def test_profile_and_tabs_are_denied_to_roles_without_member_access(client, requ
     assert client.get(reverse("member-profile", args=["M77"])).status_code == 403
     tab = reverse("member-profile-tab", args=["M77", "activities"])
     assert client.get(tab, headers={"HX-Request": "true"}).status_code == 403
+
+
+def test_a_tab_click_keeps_the_tab_in_the_address_and_the_membership_switch_keeps_the_tab(client, csr, membership):
+    hotel = ProgramFactory(code="stay", name="Stay Club")
+    MembershipFactory(member=membership.member, program=hotel, membership_number="H77")
+    client.force_login(csr)
+    text = client.get(reverse("member-profile", args=["M77"]), {"membership": "S77", "tab": "activities"}).text
+    assert 'hx-replace-url="/members/M77/?membership=S77&amp;tab=flights"' in text
+    assert 'name="tab" value="activities" data-current-tab' in text
+    assert re.search(r'class="nav-link active"[^>]*data-tab="activities"', text)
+
+
+def test_times_are_shown_in_the_programs_zone_and_metrics_in_words(client, csr, membership):
+    post_adjustment(
+        membership=membership, points=5, reason="Goodwill", source="csr", extra_entries={"tier_points": 2}
+    )
+    Activity.objects.filter(membership=membership).update(posted_at=dt.datetime(2026, 1, 15, 23, 30, tzinfo=dt.UTC))
+    client.force_login(csr)
+    url = reverse("member-profile-tab", args=["M77", "activities"])
+    text = client.get(url, {"membership": "S77"}, headers={"HX-Request": "true"}).text
+    assert "2026-01-16 00:30 CET" in text  # Europe/Paris, the program's zone, labelled
