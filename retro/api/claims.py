@@ -3,7 +3,6 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -51,7 +50,7 @@ def service_errors(error, *, key_names=()):
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     idempotency.HEADER,
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": "^[ -~]+$"},
     OpenApiParameter.HEADER,
     description="Any unique text (e.g. a UUID) per claim: a retry with the same key and body gets the first "
     "response back and submits nothing again; the same key with another body answers 422; while the first "

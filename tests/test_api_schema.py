@@ -1,0 +1,62 @@
+"""The REST API against its own OpenAPI schema (schemathesis): no 500, and every response as documented.
+
+Generated requests, valid and invalid, for every operation, authenticated by token as a superuser
+(every endpoint reachable), sent to the WSGI application in process. Checks: no server error, and
+status codes, content types and bodies that the schema documents.
+"""
+
+import json
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from loyalty.wsgi import application
+from tests.factories import UserFactory
+from tests.retro.factories import RetroTransactionFactory, member_in, retro_program
+
+# The schema the API serves at /api/schema/, generated the same way (no request, no database needed).
+schema = schemathesis.openapi.from_dict(json.loads(json.dumps(SchemaGenerator().get_schema(public=True), default=str)))
+schema.app = application
+
+
+@pytest.fixture
+def token(db, roles):
+    program = retro_program()
+    member_in(program)
+    RetroTransactionFactory(program=program)
+    user = UserFactory(username="partner-admin", is_staff=True, is_superuser=True)
+    # As Django's test client does: a request must not close the test's database connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield Token.objects.create(user=user).key
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+# What the API promises: no server error, and only documented statuses, content types, headers and bodies.
+# (Not "schema-valid data is accepted": a well-formed membership number that does not exist is still a 400.)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_answers_as_its_schema_says(case, token):
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
