@@ -61,9 +61,20 @@ def key_problem(problem):
 
 
 class DecisionSerializer(serializers.Serializer):
+    """A decision that needs no reason (approve): one may be given, kept in the history."""
+
     reason = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, default="", help_text="Required to reject."
+        max_length=500, required=False, allow_blank=True, default="", help_text="Kept in the history (internal)."
     )
+    message = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", help_text="What the customer is told."
+    )
+
+
+class ReasonedDecisionSerializer(DecisionSerializer):
+    """A decision that needs its reason (reject, reverse)."""
+
+    reason = serializers.CharField(max_length=500, help_text="Why: kept in the history (internal), required.")
 
 
 class DecisionAPIView(APIView):
@@ -83,12 +94,22 @@ class DecisionAPIView(APIView):
             return {("non_field_errors" if k == "__all__" else k): v for k, v in error.message_dict.items()}
         return {"non_field_errors": error.messages}
 
+    @classmethod
+    def request_serializer(cls):
+        """What this decision takes: a reason that is optional, or required (as the policy says)."""
+        if cls.policy.decisions[cls.decision].reason_required:
+            return ReasonedDecisionSerializer
+        return DecisionSerializer
+
     def post(self, request, **kwargs):
         obj = self.get_object(request, **kwargs)
-        body = DecisionSerializer(data=request.data)
+        body = self.request_serializer()(data=request.data)
         body.is_valid(raise_exception=True)
+        data = body.validated_data
         try:
-            obj = decide(self.policy, obj, self.decision, by=request.user, reason=body.validated_data["reason"])
+            obj = decide(
+                self.policy, obj, self.decision, by=request.user, reason=data["reason"], message=data["message"]
+            )
         except NoLongerPending as error:
             title = f"This {self.policy.noun} is no longer pending"
             return problem(error, http_status=status.HTTP_409_CONFLICT, title=title)

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +16,7 @@ from loyalty.lifecycle.api import (
     PROBLEM_422,
     DecisionAPIView,
     DecisionSerializer,
+    ReasonedDecisionSerializer,
     key_problem,
 )
 from loyalty.permissions import require
@@ -68,6 +69,22 @@ class RetroClaimSubmitView(APIView):
         "outcome: matched, outstanding, already_claimed, transaction_failed, pending_approval or not_matched.",
         parameters=[IDEMPOTENCY_HEADER],
         request=RetroClaimSubmitSerializer,
+        examples=[
+            OpenApiExample(
+                "A Marché Plus receipt (demo data)",
+                request_only=True,
+                value={
+                    "membership_number": "MP0001126481",
+                    "transaction_type": "purchase",
+                    "key_values": {
+                        "location_code": "S101",
+                        "transaction_date": "2026-11-20",
+                        "reference": "S101-004211",
+                        "amount": "84.37",
+                    },
+                },
+            )
+        ],
         responses={201: RetroClaimSerializer, 400: SUBMIT_400, 409: PROBLEM_409, 422: PROBLEM_422},
     )
     def post(self, request):
@@ -167,8 +184,9 @@ class RetroClaimRejectView(_RetroClaimDecisionView):
     @extend_schema(
         tags=TAGS,
         summary="Reject a pending retro claim",
-        description="The claim becomes Not Matched and its transaction returns to the pool; a reason is required.",
-        request=DecisionSerializer,
+        description="The claim becomes Rejected and its transaction returns to the pool; a reason is required. "
+        "`message`, optional, is e-mailed to the member (the reason stays internal).",
+        request=ReasonedDecisionSerializer,
         responses=DECISION_RESPONSES,
     )
     def post(self, request, number):
