@@ -19,11 +19,14 @@ class RetroClaimSubmitForm(forms.Form):
     settings checks) even when the key itself does not include it.
     """
 
-    def __init__(self, *args, key_fields, **kwargs):
+    def __init__(self, *args, key_fields, locations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.key_fields = list(key_fields)
+        # (code, label) of the program's locations: the location is chosen, not typed (no typo to match).
+        self.locations = list(locations)
         for key_field in self.key_fields:
-            self.fields[key_field.form_name] = self._field_for(key_field)
+            self.fields[key_field.form_name] = self._field_for(key_field, self.locations)
+        self._offer_prefilled_location()
         if "transaction_date" not in self.fields:
             self.fields["transaction_date"] = forms.DateField(
                 label="Transaction date", widget=forms.DateInput(attrs={"type": "date"})
@@ -36,9 +39,15 @@ class RetroClaimSubmitForm(forms.Form):
         return _label(key_field)
 
     @staticmethod
-    def _field_for(key_field):
+    def _field_for(key_field, locations=()):
         name = key_field.form_name
         label = _label(key_field)
+        if name == "location_code" and locations:
+            return forms.ChoiceField(
+                label=label,
+                choices=[("", "Choose a location…"), *locations],
+                widget=forms.Select(attrs={"class": "form-select"}),
+            )
         if name in DATE_FIELDS:
             return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
         if name in AMOUNT_FIELDS:
@@ -50,6 +59,13 @@ class RetroClaimSubmitForm(forms.Form):
         if name == "currency":
             return forms.CharField(label=label, max_length=3, min_length=3)
         return forms.CharField(label=label, max_length=64)
+
+    def _offer_prefilled_location(self):
+        """A pre-filled location code the program does not list (an old feed's code) stays selectable."""
+        field = self.fields.get("location_code")
+        code = self.initial.get("location_code")
+        if isinstance(field, forms.ChoiceField) and code and code not in dict(field.choices):
+            field.choices = [*field.choices, (code, f"{code} (not in the program's locations)")]
 
     @property
     def key_names(self):
@@ -78,13 +94,21 @@ class RetroClaimSubmitForm(forms.Form):
 
 
 class RetroClaimDecisionForm(forms.Form):
-    """A supervisor's reason for approving, rejecting or reversing a claim."""
+    """A decision's internal reason (approve, reject, reverse, withdraw) and what the member is told."""
 
     reason = forms.CharField(
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         error_messages={"required": "Give a reason: it is kept in the claim's history."},
+    )
+    # Rejections and reversals only: the reason stays internal, this goes to the member (e-mail, portal).
+    member_message = forms.CharField(
+        label="Message to the member (optional)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        help_text="Sent in the e-mail and shown in the member portal. The reason is never shown to the member.",
     )
 
     def __init__(self, *args, reason_required=True, **kwargs):

@@ -1,12 +1,15 @@
-"""Read queries for retro claims: who may see which claims, a claim's history and points."""
+"""Read queries for retro claims and the pool: who may see which claims, a claim's history and points."""
 
-from django.db.models import DecimalField, Value
-from django.db.models.functions import Coalesce
+import datetime as dt
+
+from django.db.models import Case, CharField, DateTimeField, DecimalField, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django_fsm_log.models import StateLog
 
+from loyalty.models import Location
 from loyalty.selectors import activity_award_points, activity_award_total, member_of_user
-from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus
+from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus, RetroSettings, RetroTransaction
 
 
 def award_points():
@@ -24,7 +27,7 @@ def _with_related(queryset):
         "submitted_by",
         "matched_transaction",
         "activity",
-    ).annotate(points=award_points())
+    ).annotate(points=award_points(), **reversal_annotations())
 
 
 def retro_claims_visible_to(user):
@@ -74,6 +77,102 @@ def claim_points(claim):
         return 0
     return activity_award_points(claim.activity_id)
 
+
+def _reversal_log(value):
+    """Subquery: `value` of the outer claim's move to Reversed in its transition history."""
+    return Subquery(
+        StateLog.objects.filter(
+            content_type__app_label=RetroClaim._meta.app_label,
+            content_type__model=RetroClaim._meta.model_name,
+            object_id=OuterRef("pk"),
+            state=RetroClaimStatus.REVERSED,
+        )
+        .annotate(value=value)
+        .order_by("-timestamp", "-id")
+        .values("value")[:1]
+    )
+
+
+def reversal_annotations():
+    """reversed_at and reversed_by_name of Reversed claims, read from their history (None for the others).
+
+    A list shows a reversal without a query per row; the CASE keeps the lookup to reversed rows.
+    """
+    is_reversed = Q(status=RetroClaimStatus.REVERSED)
+    # As the templates name a person: full name, else username.
+    full_name = NullIf(Trim(Concat("by__first_name", Value(" "), "by__last_name")), Value(""))
+    by_name = Coalesce(full_name, "by__username", output_field=CharField())
+    return {
+        "reversed_at": Case(When(is_reversed, then=_reversal_log(F("timestamp"))), output_field=DateTimeField()),
+        "reversed_by_name": Case(When(is_reversed, then=_reversal_log(by_name)), output_field=CharField()),
+    }
+
+
+def retro_claims_pending_approval(user):
+    """The approvers' queue: Pending Approval claims this user may see, each with its transaction's location name."""
+    return (
+        retro_claims_visible_to(user)
+        .filter(status=RetroClaimStatus.PENDING_APPROVAL)
+        .annotate(
+            location_name=Subquery(
+                Location.objects.filter(
+                    program_id=OuterRef("program_id"), code=OuterRef("matched_transaction__location_code")
+                ).values("name")[:1]
+            )
+        )
+    )
+
+
+def program_locations(program):
+    """The program's locations, by code: what a location field offers instead of free text."""
+    return list(Location.objects.filter(program=program).order_by("code"))
+
+
+def location_name(program, code):
+    """The name of a program's location code, or "" when the code is not one of its locations."""
+    if not code:
+        return ""
+    return Location.objects.filter(program=program, code=code).values_list("name", flat=True).first() or ""
+
+
+def claimable_dates(membership, today):
+    """(earliest, latest) transaction dates a claim for this membership may have today.
+
+    The same limits submission applies (retro.services: the age limit, and the enrolment date
+    less the buffer), read without creating the settings row (a screen only reads).
+    """
+    retro_settings = RetroSettings.objects.filter(program_id=membership.program_id).first()
+    retro_settings = retro_settings or RetroSettings(program_id=membership.program_id)
+    by_age = today - dt.timedelta(days=retro_settings.max_transaction_age_days)
+    by_enrolment = membership.joined_on - dt.timedelta(days=retro_settings.enrolment_buffer_days)
+    return max(by_age, by_enrolment), today
+
+
+def retro_pool_for_claims(*, membership, today):
+    """Pool transactions of the membership's program that a claim for it could still take, newest first.
+
+    Not expired and dated inside claimable_dates(); claimed ones included (the screen says by
+    which claim). The date range keeps the search on the (program, occurred_on) index however
+    large the pool. Each row has location_name and its claiming claim preloaded.
+    """
+    earliest, latest = claimable_dates(membership, today)
+    return (
+        RetroTransaction.objects.filter(
+            program_id=membership.program_id,
+            occurred_on__gte=earliest,
+            occurred_on__lte=latest,
+            expires_on__gte=today,
+        )
+        .select_related("claimed_by")
+        .annotate(
+            location_name=Subquery(
+                Location.objects.filter(program_id=OuterRef("program_id"), code=OuterRef("location_code")).values(
+                    "name"
+                )[:1]
+            )
+        )
+        .order_by("-occurred_at", "-id")
+    )
 
 
 def open_retro_claims_badge(user, member, membership):

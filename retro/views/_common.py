@@ -1,6 +1,7 @@
 """Helpers shared by the retro claim screens: access, submission through the service, outcomes."""
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -11,10 +12,12 @@ from retro import services
 from retro.forms import RetroClaimSubmitForm
 from retro.keys import key_fields_for
 from retro.models import RetroClaimStatus
-from retro.selectors import claim_points, transaction_types_for
+from retro.selectors import claim_points, program_locations, transaction_types_for
 
 PAGE_SIZE = 20
 S = RetroClaimStatus
+# A supervisor's or CSR's reason for these is internal: the member sees member_message instead.
+INTERNAL_REASON_STATUSES = (S.REJECTED, S.REVERSED, S.WITHDRAWN)
 
 
 def staff_screen(permission):
@@ -36,6 +39,16 @@ def query_without_page(request):
     return query.urlencode()
 
 
+def in_member_profile(request, member):
+    """Whether an htmx request comes from the member's profile page (its tab) rather than a page of its own.
+
+    In the profile, links between the Retro claims tab and the pool search swap the tab in place;
+    on their own pages they are plain links.
+    """
+    path = request.htmx.current_url_abs_path if request.htmx else None
+    return bool(path) and urlsplit(path).path == member.get_absolute_url()
+
+
 def choose_membership(memberships, wanted):
     for membership in memberships:
         if membership.membership_number == wanted:
@@ -51,6 +64,21 @@ def submission_setup(program, wanted_type):
     return types, transaction_type, key_fields
 
 
+def location_choices(program, key_fields):
+    """(code, "code · name") of the program's locations when the key asks for a location, else none."""
+    if not any(key_field.form_name == "location_code" for key_field in key_fields):
+        return []
+    return [(location.code, str(location)) for location in program_locations(program)]
+
+
+def prefilled_values(request, key_fields):
+    """Key values a GET carries (the pool search's "claim for this member"), to pre-fill the form."""
+    if request.method != "GET":
+        return {}
+    names = [key_field.form_name for key_field in key_fields] + ["transaction_date"]
+    return {name: request.GET[name] for name in names if request.GET.get(name)}
+
+
 @dataclass
 class Submission:
     """A claims screen's submit form: what the request chose, and the claim a valid POST submitted."""
@@ -61,6 +89,11 @@ class Submission:
     key_fields: list
     form: RetroClaimSubmitForm | None
     claim: object = None
+    locations: list = ()
+
+    def fresh_form(self):
+        """An empty form for the next claim, after one was submitted."""
+        return RetroClaimSubmitForm(key_fields=self.key_fields, locations=self.locations)
 
 
 def claim_submission(request, memberships, *, channel, allowed=True):
@@ -71,11 +104,15 @@ def claim_submission(request, memberships, *, channel, allowed=True):
     """
     params = request.POST if request.method == "POST" else request.GET
     membership = choose_membership(memberships, params.get("membership"))
-    types, transaction_type, key_fields = ([], "purchase", [])
+    types, transaction_type, key_fields, locations = ([], "purchase", [], [])
     if membership is not None:
         types, transaction_type, key_fields = submission_setup(membership.program, params.get("transaction_type"))
-    form = RetroClaimSubmitForm(request.POST or None, key_fields=key_fields) if allowed and key_fields else None
-    submission = Submission(membership, types, transaction_type, key_fields, form)
+    form = None
+    if allowed and key_fields:
+        locations = location_choices(membership.program, key_fields)
+        initial = prefilled_values(request, key_fields)
+        form = RetroClaimSubmitForm(request.POST or None, key_fields=key_fields, locations=locations, initial=initial)
+    submission = Submission(membership, types, transaction_type, key_fields, form, locations=locations)
     if request.method == "POST" and form is not None and form.is_valid():
         submission.claim = submit_from_form(
             form, membership=membership, channel=channel, user=request.user, transaction_type=transaction_type
@@ -126,6 +163,54 @@ def outcome_of(claim):
         reason = claim.failure_reason or "no transaction matches it, and it will not be retried."
         return "warning", f"Not Matched: {reason}"
     return "info", f"Claim {claim.number}: {claim.get_status_display()}."
+
+
+@dataclass
+class ClaimOutcome:
+    """How the claim detail page states a final outcome and its reason, labelled by whose reason it is."""
+
+    level: str  # Bootstrap alert level
+    title: str
+    reason_label: str
+    reason: str
+    shows_member_message: bool = False
+    decided_by: str = ""  # who took the decision, and when: from the transition into the status
+    decided_at: object = None
+
+
+def _decision(title, claim, history, reason_label, **fields):
+    log = next((log for log in reversed(history) if log.state == claim.status), None)
+    if log is not None:
+        fields["decided_by"] = (log.by.get_full_name() or log.by.username) if log.by else "the system"
+        fields["decided_at"] = log.timestamp
+    return ClaimOutcome("secondary", title, reason_label, claim.failure_reason, **fields)
+
+
+def claim_outcome(claim, history):
+    """The outcome box of the claim detail page, or None while the claim is open or matched."""
+    status, reason = claim.status, claim.failure_reason
+    if status == S.REJECTED:
+        return _decision("Rejected", claim, history, "Supervisor's reason (internal)", shows_member_message=True)
+    if status == S.REVERSED:
+        return _decision("Reversed", claim, history, "Supervisor's reason (internal)", shows_member_message=True)
+    if status == S.WITHDRAWN:
+        return _decision("Withdrawn", claim, history, "Reason (internal)")
+    if status == S.TRANSACTION_FAILED:
+        return ClaimOutcome("danger", "The activity could not be posted", "Why", reason)
+    if status in (S.NOT_MATCHED, S.ALREADY_CLAIMED) and reason:
+        return ClaimOutcome("warning", claim.get_status_display(), "Why", reason)
+    return None
+
+
+def transaction_heading(claim):
+    """What the claim's transaction is to it: only a Matched (or reversed) claim was matched to it."""
+    return {
+        S.MATCHED: "Matched transaction",
+        S.PENDING_APPROVAL: "Reserved transaction (waiting for approval)",
+        S.REVERSED: "Transaction (matched, then returned to the pool by the reversal)",
+        S.REJECTED: "Transaction reserved for the claim (returned to the pool by the rejection)",
+        S.TRANSACTION_FAILED: "Transaction found (returned to the pool: posting failed)",
+    }.get(claim.status, "Transaction")
 
 
 def key_rows(claim):

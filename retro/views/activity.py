@@ -1,6 +1,9 @@
 """Retro Claim Activity (program-wide, seed 001): filters, sortable grid, CSV export, claim detail, decisions."""
 
 import csv
+import re
+from decimal import Decimal
+from itertools import chain
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,15 +13,27 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from loyalty.lifecycle.decisions import refusal_for
+from loyalty.pagination import CappedPaginator
 from retro import services
 from retro.decisions import RETRO_CLAIM_APPROVALS
 from retro.filters import RetroClaimFilter
 from retro.forms import RetroClaimDecisionForm
 from retro.models import RetroClaimStatus
-from retro.selectors import retro_claim_history, retro_claims_visible_to
-from retro.views._common import claim_points, key_rows, paginate, query_without_page, staff_screen
+from retro.selectors import location_name, retro_claim_history, retro_claims_visible_to
+from retro.views._common import (
+    PAGE_SIZE,
+    claim_outcome,
+    claim_points,
+    key_rows,
+    query_without_page,
+    staff_screen,
+    transaction_heading,
+)
 
 SORT_COLUMNS = [("Claim", "number"), ("Submitted", "submitted"), ("Status", "status"), ("Member", "member")]
+# Claims counted at most ("5,000+") and, when no more match, sorted on their own rather than found
+# by walking a sort's index (loyalty.pagination): a pending queue, a new program, a few days.
+COUNT_CAP = 5000
 
 
 def _sort_headers(request):
@@ -37,7 +52,10 @@ def _sort_headers(request):
 @staff_screen("retro.view_retroclaim")
 def retro_claim_activity(request):
     claim_filter = RetroClaimFilter(request.GET or None, queryset=retro_claims_visible_to(request.user))
-    page = paginate(request, claim_filter.qs)
+    # Only the relations the grid shows: each join costs planning time on every page. The count
+    # reads at most 5,001 claims ("5,000+"), and a list of no more than that is sorted on its own.
+    claims = claim_filter.qs.select_related(None).select_related("program", "membership__member")
+    page = CappedPaginator(claims, PAGE_SIZE, cap=COUNT_CAP).get_page(request.GET.get("page"))
     export_query = query_without_page(request)
     context = {
         "filter": claim_filter,
@@ -58,10 +76,23 @@ class _Echo:
         return value
 
 
+# Spreadsheets run a cell starting with one of these as a formula (a leading TAB or CR too).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# Excel reads a UTF-8 file as UTF-8 (Zoë, not ZoÃ«) only when it starts with a byte order mark.
+BOM = "\ufeff"
+
+
 def _cell(value):
-    # Spreadsheets run text starting with these as formulas; a leading quote keeps it text.
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+    """A value as a spreadsheet should show it: numbers as numbers, text that would run as a formula quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, int | Decimal | float) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return f"'{text}"  # a leading quote keeps it text
+    return text
 
 
 EXPORT_HEADER = [
@@ -83,18 +114,29 @@ def _export_rows(claims):
             claim.transaction_type, claim.transaction_date.isoformat(), keys, claim.submitted_at.isoformat(),
             claim.submitted_by.username if claim.submitted_by else "",
             claim.matched_transaction.source_id if claim.matched_transaction else "",
-            claim_points(claim) if claim.activity_id else "", claim.failure_reason, claim.attempt_count,
+            _export_points(claim), claim.failure_reason, claim.attempt_count,
             claim.resolved_at.isoformat() if claim.resolved_at else "",
         ]  # fmt: skip
         yield writer.writerow([_cell(value) for value in row])
 
 
+def _export_points(claim):
+    # A reversed claim's points were taken back: it nets to 0 (the status column says Reversed).
+    if claim.status == RetroClaimStatus.REVERSED:
+        return 0
+    return claim_points(claim) if claim.activity_id else ""
+
+
 @staff_screen("retro.view_retroclaim")
 def retro_claim_export(request):
-    """The filtered list as CSV, streamed so a large export never sits in memory."""
+    """The filtered list as CSV, streamed so a large export never sits in memory.
+
+    Filters that cannot be read export no claim (the header alone), as the screen lists none.
+    """
     claim_filter = RetroClaimFilter(request.GET or None, queryset=retro_claims_visible_to(request.user))
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(_export_rows(claim_filter.qs), content_type="text/csv; charset=utf-8")
+    rows = chain([BOM], _export_rows(claim_filter.qs))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="retro-claims-{stamp}.csv"'
     return response
 
@@ -103,29 +145,48 @@ def retro_claim_export(request):
 def retro_claim_detail(request, number):
     claim = get_object_or_404(retro_claims_visible_to(request.user), number=number)
     user = request.user
+    history = retro_claim_history(claim)
+    txn = claim.matched_transaction
+    can_approve = user.has_perm("retro.approve_retroclaim") and claim.status == RetroClaimStatus.PENDING_APPROVAL
+    # Said once, up front, with the button it concerns disabled: the user's own submission, or above their limit.
+    approve_refusal = refusal_for(RETRO_CLAIM_APPROVALS, "approve", claim, user) if can_approve else None
+    reject_refusal = refusal_for(RETRO_CLAIM_APPROVALS, "reject", claim, user) if can_approve else None
     context = {
         "claim": claim,
         "key_rows": key_rows(claim),
-        "history": retro_claim_history(claim),
+        "history": history,
         "points": claim_points(claim),
-        "can_approve": user.has_perm("retro.approve_retroclaim") and claim.status == RetroClaimStatus.PENDING_APPROVAL,
+        "outcome": claim_outcome(claim, list(history)),  # fills the queryset's cache: the page reads it once
+        "transaction_heading": transaction_heading(claim),
+        "transaction_location": location_name(claim.program_id, txn.location_code) if txn else "",
+        "can_approve": can_approve,
         "can_reverse": user.has_perm("retro.reverse_retroclaim") and claim.status == RetroClaimStatus.MATCHED,
-        # Said up front rather than after a click: the user's own submission, or above their approval limit.
-        "approve_refusal": refusal_for(RETRO_CLAIM_APPROVALS, "approve", claim, user),
-        "decision_form": RetroClaimDecisionForm(),
+        "can_withdraw": user.has_perm("retro.withdraw_retroclaim") and claim.status == RetroClaimStatus.OUTSTANDING,
+        "approve_refusal": approve_refusal,
+        "reject_refusal": reject_refusal,
+        "decision_refusal": approve_refusal or reject_refusal,
+        # One form per decision, each with its own ids: approving needs no reason, the others do.
+        "approve_form": RetroClaimDecisionForm(reason_required=False, auto_id="approve_%s"),
+        "reject_form": RetroClaimDecisionForm(auto_id="reject_%s"),
+        "reverse_form": RetroClaimDecisionForm(auto_id="reverse_%s"),
+        "withdraw_form": RetroClaimDecisionForm(auto_id="withdraw_%s"),
     }
     return render(request, "retro/claim_detail.html", context)
 
 
-def _decide(request, number, *, action, reason_required, done):
-    """Run a supervisor's decision through the service; its refusals come back as messages, never a 500."""
+def _decide(request, number, *, action, reason_required, done, tells_member=False):
+    """Run a decision through the service; its refusals come back as messages, never a 500.
+
+    tells_member: the decision takes the optional message to the member (rejection, reversal).
+    """
     claim = get_object_or_404(retro_claims_visible_to(request.user), number=number)
     form = RetroClaimDecisionForm(request.POST, reason_required=reason_required)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["reason"]))
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
         return redirect("retro-claim-detail", number=claim.number)
+    extra = {"member_message": form.cleaned_data["member_message"]} if tells_member else {}
     try:
-        getattr(services, action)(claim=claim, by=request.user, reason=form.cleaned_data["reason"])
+        getattr(services, action)(claim=claim, by=request.user, reason=form.cleaned_data["reason"], **extra)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -142,10 +203,20 @@ def retro_claim_approve(request, number):
 @staff_screen("retro.approve_retroclaim")
 @require_POST
 def retro_claim_reject(request, number):
-    return _decide(request, number, action="reject_retro_claim", reason_required=True, done="rejected")
+    return _decide(
+        request, number, action="reject_retro_claim", reason_required=True, done="rejected", tells_member=True
+    )
 
 
 @staff_screen("retro.reverse_retroclaim")
 @require_POST
 def retro_claim_reverse(request, number):
-    return _decide(request, number, action="reverse_retro_claim", reason_required=True, done="reversed")
+    return _decide(
+        request, number, action="reverse_retro_claim", reason_required=True, done="reversed", tells_member=True
+    )
+
+
+@staff_screen("retro.withdraw_retroclaim")
+@require_POST
+def retro_claim_withdraw(request, number):
+    return _decide(request, number, action="withdraw_retro_claim", reason_required=True, done="withdrawn")

@@ -3,8 +3,7 @@
 from loyalty.lifecycle.queue import DecisionQueueView
 from retro.decisions import RETRO_CLAIM_APPROVALS
 from retro.filters import RetroApprovalFilter
-from retro.models import RetroClaimStatus
-from retro.selectors import retro_claims_visible_to
+from retro.selectors import retro_claims_pending_approval
 
 
 class RetroApprovalQueue(DecisionQueueView):
@@ -17,8 +16,10 @@ class RetroApprovalQueue(DecisionQueueView):
         "cannot decide claims you submitted, nor approve above your role's limit for the program."
     )
     filterset_class = RetroApprovalFilter
-    columns = ["Claim", "Submitted", "By", "Member", "Program", "Transaction", "Points"]
+    # What the approver decides on: the transaction (date, location, reference), its amount and its points.
+    columns = ["Claim", "Submitted", "By", "Member", "Program", "Transaction", "Amount", "Est. points"]
+    numeric_columns = ("Amount", "Est. points")
     row_template = "retro/partials/approval_row.html"
 
     def pending(self):
-        return retro_claims_visible_to(self.request.user).filter(status=RetroClaimStatus.PENDING_APPROVAL)
+        return retro_claims_pending_approval(self.request.user)

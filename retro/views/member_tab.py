@@ -1,15 +1,21 @@
 """The member profile's Retro claims tab: submit a claim for the member and list their claims."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from loyalty.selectors import member_with_memberships
 from retro import selectors
-from retro.forms import RetroClaimSubmitForm
 from retro.models import RetroClaim
-from retro.views._common import claim_submission, flash_outcome, outcome_of, paginate, staff_screen
+from retro.views._common import (
+    claim_submission,
+    flash_outcome,
+    in_member_profile,
+    outcome_of,
+    paginate,
+    staff_screen,
+)
 
 
 @staff_screen("retro.view_retroclaim")
@@ -29,7 +35,7 @@ def member_retro_claims(request, member_number):
             url = reverse("member-retro-claims", args=[member.member_number])
             return redirect(f"{url}?membership={membership.membership_number}")
         outcome = outcome_of(submission.claim)
-        form = RetroClaimSubmitForm(key_fields=submission.key_fields)  # a fresh form for the next claim
+        form = submission.fresh_form()  # for the next claim
 
     claims = selectors.member_retro_claims(user=request.user, member=member)
     if membership is not None:
@@ -44,9 +50,15 @@ def member_retro_claims(request, member_number):
         "form": form,
         "can_submit": can_submit,
         "outcome": outcome,
+        # Filled in from a transaction of the pool search: the CSR checks it with the member, then submits.
+        "prefilled_from": request.GET.get("from_transaction") if form is not None and not form.is_bound else None,
         "page": page,
         "query": _tab_query(request, membership),
         "tab_url": reverse("member-retro-claims", args=[member.member_number]),
+        "pool_url": reverse("member-retro-pool", args=[member.member_number]),
+        "can_search_pool": request.user.has_perm("retro.view_retrotransaction"),
+        # In the profile, the pool search opens in the tab; on the tab's own page, as a page.
+        "embedded": in_member_profile(request, member),
     }
     template = "retro/partials/member_claims.html" if request.htmx else "retro/member_claims.html"
     response = render(request, template, context)
@@ -57,9 +69,13 @@ def member_retro_claims(request, member_number):
 
 
 def _tab_query(request, membership):
-    """Page links keep the chosen membership, also after an htmx POST (which has no query string)."""
-    query = request.GET.copy()
-    query.pop("page", None)
+    """Page links keep the chosen membership and type, also after an htmx POST (which has no query string).
+
+    Not the values a pool search pre-filled: turning the page must not fill the form again.
+    """
+    query = QueryDict(mutable=True)
+    if request.GET.get("transaction_type"):
+        query["transaction_type"] = request.GET["transaction_type"]
     if membership is not None:
         query["membership"] = membership.membership_number
     return query.urlencode()

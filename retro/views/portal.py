@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from loyalty.selectors import member_of_user
 from retro.models import RetroClaim
 from retro.selectors import retro_claims_visible_to
-from retro.views._common import claim_submission, flash_outcome, key_rows, paginate
+from retro.views._common import INTERNAL_REASON_STATUSES, claim_submission, flash_outcome, key_rows, paginate
 
 
 def _portal_member(request):
@@ -44,6 +44,7 @@ def portal_home(request):
         "form": submission.form,
         "page": page,
         "query": f"membership={membership.membership_number}" if membership else "",
+        "internal_reason_statuses": INTERNAL_REASON_STATUSES,
     }
     return render(request, "portal/home.html", context)
 
@@ -55,4 +56,11 @@ def portal_claim_detail(request, number):
         return _no_member(request)
     # Scoped to the member's own claims: someone else's number is simply not found.
     claim = get_object_or_404(retro_claims_visible_to(request.user).filter(membership__member=member), number=number)
-    return render(request, "portal/claim_detail.html", {"claim": claim, "member": member, "key_rows": key_rows(claim)})
+    context = {
+        "claim": claim,
+        "member": member,
+        "key_rows": key_rows(claim),
+        # The supervisor's or CSR's reason stays internal: the member is shown member_message instead.
+        "internal_reason_statuses": INTERNAL_REASON_STATUSES,
+    }
+    return render(request, "portal/claim_detail.html", context)

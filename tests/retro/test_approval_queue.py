@@ -9,6 +9,7 @@ from django.urls import reverse
 from loyalty.models import Activity
 from retro.models import RetroClaim, RetroClaimStatus, RetroSettings
 from retro.services import submit_retro_claim
+from tests.factories import LocationFactory
 from tests.retro.factories import RetroTransactionFactory, key_values_of, member_in, retro_program
 
 S = RetroClaimStatus
@@ -135,3 +136,44 @@ def test_supervisor_selects_claims_in_the_queue_and_approves_them(supervisor, lo
     assert "2 claims approved" in page.locator(".alert-success").inner_text()
     assert page.locator("#queue-table tbody tr").count() == 1
     assert [status(c) for c in claims] == [S.MATCHED, S.MATCHED, S.PENDING_APPROVAL]
+
+
+# --- Issue 9 --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_each_row_shows_the_transactions_date_location_amount_and_points(client, supervisor, program):
+    LocationFactory(program=program, code="PAR01", name="Paris Opéra")
+    claim = pending(program, amount="99.00")
+    client.force_login(supervisor)
+    html = client.get(QUEUE).text
+    row = html[html.index(f">{claim.number}<") :]
+    row = row[: row.index("</tr>")]
+    txn = claim.matched_transaction
+    assert f'{txn.occurred_on:%Y-%m-%d} · PAR01 <span class="text-muted">Paris Opéra</span>' in row
+    assert f"Ref. {txn.reference}" in row
+    assert '<td class="text-end approval-amount">99.00 EUR</td>' in row and ">990<" in row
+    assert '<th class="text-end">Amount</th><th class="text-end">Est. points</th>' in html
+
+
+@pytest.mark.django_db
+def test_the_waiting_count_follows_the_filters(client, supervisor, program):
+    pending(program)
+    pending(program, amount="99.00")
+    client.force_login(supervisor)
+    response = client.get(QUEUE, {"min_points": "500"}, headers={"HX-Request": "true"})
+    # The grid partial, which htmx swaps in, carries the count.
+    assert 'id="queue-count">1 waiting<' in response.text
+
+
+@pytest.mark.django_db
+def test_the_order_menu_offers_each_order_once(client, supervisor, program):
+    client.force_login(supervisor)
+    response = client.get(QUEUE)
+    choices = [label for value, label in response.context["filter"].form.fields["sort"].choices]
+    assert choices == ["Oldest first", "Newest first", "Most points", "Fewest points"]
+    first, second = pending(program), pending(program, amount="99.00")
+    html = client.get(QUEUE, {"sort": "-submitted"}).text
+    assert html.index(second.number) < html.index(first.number)
+    html = client.get(QUEUE, {"sort": "points"}).text
+    assert html.index(first.number) < html.index(second.number)

@@ -3,14 +3,17 @@
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from loyalty.models import ApprovalLimit
 from retro import services
 from retro.models import RetroClaim, RetroSettings
-from tests.factories import MemberFactory, MembershipFactory
+from tests.factories import LocationFactory, MemberFactory, MembershipFactory, UserFactory
 from tests.retro.factories import RetroClaimFactory, RetroTransactionFactory, key_values_of, member_in, retro_program
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +122,7 @@ def test_the_csv_export_streams_the_filtered_list(client, csr, program):
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [r["claim"] for r in rows] == [matched.number]
     assert rows[0]["status"] == "Matched"
     assert rows[0]["member_name"].startswith("'=")  # no formula injection into spreadsheets
@@ -209,13 +212,16 @@ def test_a_csr_may_not_decide(client, csr, program):
     assert pending.status == "pending_approval"
 
 
-def test_the_pending_queue_is_a_status_preset(client, supervisor, program):
+def test_the_pending_queue_button_leads_approvers_to_retro_approvals(client, supervisor, csr, program):
+    # Issue 9 item 18: it was a status preset of this grid, where nothing can be decided.
     pending = submitted(program, approval=True)
     RetroClaimFactory(membership=member_in(program))
     client.force_login(supervisor)
     html = client.get(ACTIVITY).content.decode()
-    assert "?status=pending_approval" in html
+    assert f'href="{reverse("retro-approval-queue")}" id="pending-queue-link"' in html
     assert grid_numbers(client.get(ACTIVITY, {"status": "pending_approval"})) == [pending.number]
+    client.force_login(csr)  # may not approve: no button leading to a 403
+    assert 'id="pending-queue-link"' not in client.get(ACTIVITY).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -263,3 +269,220 @@ def test_the_screens_issue_a_fixed_number_of_queries(client, supervisor, program
     RetroClaimFactory.create_batch(5, membership=member_in(program))
     after = [count(ACTIVITY), count(tab), count(reverse("retro-claim-detail", args=[claim.number]))]
     assert after == before
+
+
+# --- Issue 9: decisions on the detail page, the new statuses, what approvers see ------------------
+
+
+def detail(client, claim):
+    return client.get(reverse("retro-claim-detail", args=[claim.number])).content.decode()
+
+
+def form_html(html, form_id):
+    start = html.index(f'id="{form_id}"')
+    return html[start : html.index("</form>", start)]
+
+
+def test_approving_needs_no_reason_and_rejecting_one(client, supervisor, program):
+    claim = submitted(program, approval=True)
+    client.force_login(supervisor)
+    html = detail(client, claim)
+    # The browser would refuse to submit a form with an empty required box: approving has none.
+    assert "required" not in form_html(html, "approve-form")
+    assert "required" in form_html(html, "reject-form")
+    response = client.post(reverse("retro-claim-approve", args=[claim.number]), {}, follow=True)
+    assert f"Claim {claim.number} approved" in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.status == "matched"
+
+
+def test_a_rejection_keeps_the_reason_internal_and_the_message_for_the_member(client, supervisor, program):
+    claim = submitted(program, approval=True)
+    client.force_login(supervisor)
+    assert "Message to the member (optional)" in form_html(detail(client, claim), "reject-form")
+    data = {"reason": "Receipt is from another store", "member_message": "Please send us the original receipt."}
+    client.post(reverse("retro-claim-reject", args=[claim.number]), data)
+    claim.refresh_from_db()
+    assert claim.status == "rejected"
+    assert claim.failure_reason == "Receipt is from another store"
+    assert claim.member_message == "Please send us the original receipt."
+
+
+def test_a_rejected_claim_shows_as_rejected_with_the_supervisors_reason(client, supervisor, csr, program):
+    claim = submitted(program, approval=True)
+    services.reject_retro_claim(claim=claim, by=supervisor, reason="Duplicate receipt", member_message="Sorry!")
+    client.force_login(csr)
+    html = detail(client, claim)
+    assert 'data-status="rejected">Rejected<' in html and "Not Matched" not in html
+    assert "Matched transaction" not in html and 'id="matched-transaction"' not in html
+    assert "returned to the pool by the rejection" in html
+    outcome = html[html.index('id="claim-outcome"') : html.index("</section>", html.index('id="claim-outcome"'))]
+    assert "alert-danger" not in html
+    assert f"Rejected by {supervisor.first_name} on" in outcome
+    assert "Supervisor&#x27;s reason (internal)" in outcome and "Duplicate receipt" in outcome
+    assert "Message to the member" in outcome and "Sorry!" in outcome
+
+
+def test_a_reversed_claim_shows_its_points_taken_back_in_the_grid_detail_and_export(client, supervisor, program):
+    claim = submitted(program)
+    client.force_login(supervisor)
+    data = {"reason": "Claimed by mistake", "member_message": "The purchase was refunded."}
+    client.post(reverse("retro-claim-reverse", args=[claim.number]), data)
+    claim.refresh_from_db()
+    assert (claim.status, claim.member_message) == ("reversed", "The purchase was refunded.")
+    today = timezone.localdate().isoformat()
+    reversal = f'Reversed on <span class="text-nowrap">{today}</span> by {supervisor.first_name}'
+    grid = client.get(ACTIVITY).content.decode()
+    assert '<s class="text-muted" title="Earned, then taken back">420</s> 0' in grid and reversal in grid
+    html = detail(client, claim)
+    assert "<s " in html and reversal in html and "Supervisor&#x27;s reason (internal)" in html
+    export = client.get(reverse("retro-claim-export"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert [(r["status"], r["points"]) for r in rows] == [("Reversed", "0")]
+
+
+def test_a_csr_withdraws_an_outstanding_claim_with_a_reason(client, csr, program):
+    claim = RetroClaimFactory(membership=member_in(program), status="outstanding")
+    client.force_login(csr)
+    assert 'id="withdraw-form"' in detail(client, claim)
+    url = reverse("retro-claim-withdraw", args=[claim.number])
+    response = client.post(url, {"reason": " "}, follow=True)
+    assert "Give a reason" in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.status == "outstanding"
+    response = client.post(url, {"reason": "Typo in the receipt number; submitted again"}, follow=True)
+    html = response.content.decode()
+    assert f"Claim {claim.number} withdrawn" in html
+    assert 'data-status="withdrawn">Withdrawn<' in html and f"Withdrawn by {csr.first_name}" in html
+    assert 'id="withdraw-form"' not in html
+    claim.refresh_from_db()
+    assert claim.status == "withdrawn"
+
+
+def test_withdraw_is_offered_only_on_outstanding_claims(client, csr, program):
+    client.force_login(csr)
+    for status in ["pending_approval", "matched", "not_matched"]:
+        claim = RetroClaimFactory(membership=member_in(program), status=status)
+        assert 'id="withdraw-form"' not in detail(client, claim)
+
+
+@pytest.mark.parametrize("persona", ["outsider", "member_user", "viewer"])
+def test_withdrawing_is_refused_without_the_permission(client, request, persona, program):
+    if persona == "viewer":
+        user = UserFactory(username="viewer")
+        user.user_permissions.add(Permission.objects.get(codename="view_retroclaim"))
+    else:
+        user = request.getfixturevalue(persona)
+    claim = RetroClaimFactory(membership=member_in(program), status="outstanding")
+    client.force_login(user)
+    assert client.post(reverse("retro-claim-withdraw", args=[claim.number]), {"reason": "x"}).status_code == 403
+    if persona == "viewer":
+        assert 'id="withdraw-form"' not in detail(client, claim)
+    claim.refresh_from_db()
+    assert claim.status == "outstanding"
+
+
+def test_anonymous_withdrawals_go_to_login(client, program):
+    claim = RetroClaimFactory(membership=member_in(program), status="outstanding")
+    response = client.post(reverse("retro-claim-withdraw", args=[claim.number]), {"reason": "x"})
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_the_new_statuses_have_their_own_badges(client, csr, program):
+    RetroClaimFactory(membership=member_in(program), status="rejected")
+    RetroClaimFactory(membership=member_in(program), status="withdrawn")
+    client.force_login(csr)
+    grid = client.get(ACTIVITY).content.decode()
+    assert 'text-danger-emphasis border border-danger-subtle" data-status="rejected">Rejected<' in grid
+    assert 'bg-light text-secondary border" data-status="withdrawn">Withdrawn<' in grid
+
+
+def test_a_pending_claim_shows_its_transaction_and_estimated_points(client, supervisor, program):
+    LocationFactory(program=program, code="PAR01", name="Paris Opéra")
+    claim = submitted(program, approval=True)
+    client.force_login(supervisor)
+    html = detail(client, claim)
+    assert "No activity was posted" not in html
+    assert "Estimated <strong>420 Points</strong>" in html
+    txn = claim.matched_transaction
+    assert f"{txn.occurred_on:%Y-%m-%d}" in html and "42.00 EUR" in html and "PAR01 · Paris Opéra" in html
+
+
+def test_a_refusal_is_said_once_and_disables_the_buttons_it_concerns(client, supervisor, program):
+    own = submitted(program, by=supervisor, approval=True)
+    client.force_login(supervisor)
+    html = detail(client, own)
+    refusal = f"You submitted claim {own.number}; another person must approve it."
+    assert html.count(refusal) == 1 and "alert-danger" not in html
+    assert 'id="approve-button" disabled' in html and 'id="reject-button" disabled' in html
+    assert 'aria-describedby="decision-refusal"' in html  # the buttons point at the one explanation
+    ApprovalLimit.objects.create(
+        program=program, lifecycle="retro_claim", role=Group.objects.get(name="Supervisor"), max_value=400
+    )
+    html = detail(client, submitted(program, approval=True))
+    assert html.count("your approval limit is 400 points") == 1
+    assert 'id="approve-button" disabled' in html and 'id="reject-button">' in html  # rejecting has no limit
+
+
+def test_the_breadcrumb_leads_back_to_retro_approvals_while_the_claim_waits(client, supervisor, csr, program):
+    claim = submitted(program, approval=True)
+    client.force_login(supervisor)
+    assert f'href="{reverse("retro-approval-queue")}" id="back-to-approvals">Back to Retro approvals<' in detail(
+        client, claim
+    )
+    client.force_login(csr)
+    html = detail(client, claim)
+    assert 'id="back-to-approvals"' not in html and "Retro claim activity</a>" in html
+
+
+def export_rows(client, **params):
+    body = b"".join(client.get(reverse("retro-claim-export"), params).streaming_content)
+    return body, list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def test_the_csv_export_starts_with_a_bom_so_spreadsheets_read_utf8(client, csr, program):
+    RetroClaimFactory(membership=member_in(program, first_name="Zoë", last_name="Lefèvre-Martin"))
+    client.force_login(csr)
+    body, rows = export_rows(client)
+    assert body.startswith(b"\xef\xbb\xbfclaim,")
+    assert rows[0]["member_name"] == "Zoë Lefèvre-Martin"
+
+
+@pytest.mark.parametrize(
+    "value, cell",
+    [
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+cmd", "'+cmd"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("Receipt unreadable", "Receipt unreadable"),
+        ("-12.50", "-12.50"),
+        ("+3", "+3"),
+        (Decimal("-12.50"), Decimal("-12.50")),
+        (-420, -420),
+        (0, 0),
+        (None, ""),
+    ],
+)
+def test_export_cells_quote_formulas_and_keep_numbers(value, cell):
+    from retro.views.activity import _cell
+
+    assert _cell(value) == cell
+
+
+def test_the_csv_export_escapes_formula_text_but_not_numbers(client, csr, program):
+    RetroClaimFactory(
+        membership=member_in(program, first_name="@Zoë"),
+        failure_reason="\t=IMPORTXML(A1)",
+        key_values={"amount": "-12.50"},
+        attempt_count=3,
+    )
+    client.force_login(csr)
+    _, rows = export_rows(client)
+    assert rows[0]["member_name"].startswith("'@Zoë")
+    assert rows[0]["failure_reason"] == "'\t=IMPORTXML(A1)"
+    assert rows[0]["key_values"] == "amount=-12.50"
+    assert rows[0]["attempts"] == "3"
+

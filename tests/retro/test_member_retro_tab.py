@@ -3,9 +3,11 @@
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from retro.models import RetroClaim, RetroSettings
-from tests.factories import MembershipFactory, ProgramFactory, UserFactory
+from retro.services import reverse_retro_claim
+from tests.factories import LocationFactory, MembershipFactory, ProgramFactory, UserFactory
 from tests.retro.factories import (
     RetroClaimFactory,
     RetroClaimKeyFactory,
@@ -213,3 +215,66 @@ def test_reprocessing_off_and_no_match_is_not_matched_at_once(client, csr, progr
     client.force_login(csr)
     html = submit(client, membership, key_values_of(txn)).content.decode()
     assert "Not Matched:" in html
+
+
+# --- Issue 9 --------------------------------------------------------------------------------------
+
+
+def test_a_reversed_claim_shows_its_points_struck_through(client, csr, supervisor, program, membership):
+    txn = RetroTransactionFactory(program=program)
+    client.force_login(csr)
+    submit(client, membership, key_values_of(txn))
+    claim = RetroClaim.objects.get(membership=membership)
+    reverse_retro_claim(claim=claim, by=supervisor, reason="Refunded at the till")
+    html = client.get(tab_url(membership), headers=HX).content.decode()
+    row = html[html.index(claim.number) :]
+    assert '<s class="text-muted" title="Earned, then taken back">420</s> 0' in row
+    today = f"{timezone.localdate():%Y-%m-%d}"
+    assert f'Reversed on <span class="text-nowrap">{today}</span> by {supervisor.first_name}' in row
+
+
+def test_a_reason_is_shown_whole_with_room_to_read_it(client, csr, membership):
+    reason = "“n/a” is not a number. " + "The feed sent no distance for this flight, so it cannot be valued. " * 2
+    RetroClaimFactory(membership=membership, status="transaction_failed", failure_reason=reason.strip())
+    client.force_login(csr)
+    html = client.get(tab_url(membership), headers=HX).content.decode()
+    assert f'<td class="text-wrap claim-reason"><div style="min-width: 16rem">{reason.strip()}</div></td>' in html
+
+
+def test_the_tab_offers_the_pool_search_and_a_form_it_fills_in(client, csr, program, membership):
+    LocationFactory(program=program, code="PAR01", name="Paris Opéra")
+    client.force_login(csr)
+    html = client.get(tab_url(membership), headers=HX).content.decode()
+    pool = reverse("member-retro-pool", args=[membership.member.member_number])
+    assert f'href="{pool}?membership={membership.membership_number}"' in html
+    # The location is chosen from the program's locations, not typed.
+    assert '<select name="location_code"' in html and '<option value="PAR01">PAR01 · Paris Opéra</option>' in html
+    values = {"location_code": "PAR01", "transaction_date": "2025-05-20", "reference": "R-77", "amount": "12.50"}
+    query = {"membership": membership.membership_number, "from_transaction": "POS-000042", **values}
+    html = client.get(tab_url(membership), query, headers=HX).content.decode()
+    assert 'id="prefilled-from"' in html and "POS-000042" in html
+    assert '<option value="PAR01" selected>' in html
+    assert 'value="2025-05-20"' in html and 'value="R-77"' in html and 'value="12.50"' in html
+
+
+def test_a_prefilled_location_the_program_does_not_list_stays_selectable(client, csr, program, membership):
+    LocationFactory(program=program, code="PAR01", name="Paris Opéra")
+    client.force_login(csr)
+    query = {"membership": membership.membership_number, "location_code": "OLD9"}
+    html = client.get(tab_url(membership), query, headers=HX).content.decode()
+    assert '<option value="OLD9" selected>OLD9 (not in the program&#x27;s locations)</option>' in html
+
+
+def test_a_submission_refreshes_the_profile_headers_badges(client, csr, program, membership):
+    client.force_login(csr)
+    profile = client.get(reverse("member-profile", args=[membership.member.member_number])).content.decode()
+    # The badges (the waiting retro claims) listen for the event the tab sends after a submission.
+    start = profile.index('id="profile-indicators"')
+    wrapper = profile[start : profile.index(">", start)]
+    assert 'hx-trigger="loyalty:balance-changed from:body"' in wrapper and 'hx-select="#profile-indicators"' in wrapper
+    txn = RetroTransactionFactory.build(program=program)  # no match: the claim waits
+    response = submit(client, membership, key_values_of(txn))
+    assert response["HX-Trigger"] == "loyalty:balance-changed"
+    profile = client.get(reverse("member-profile", args=[membership.member.member_number])).content.decode()
+    indicators = profile[profile.index('id="profile-indicators"') :]
+    assert ">1 retro waiting<" in indicators[: indicators.index("</span>") + 200]

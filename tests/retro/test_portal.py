@@ -2,9 +2,11 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from retro.models import RetroClaim
-from tests.factories import ProgramFactory
+from retro.models import RetroClaim, RetroSettings
+from retro.services import reject_retro_claim, reverse_retro_claim, submit_retro_claim, withdraw_retro_claim
+from tests.factories import MembershipFactory, ProgramFactory
 from tests.retro.factories import (
     RetroClaimFactory,
     RetroClaimKeyFactory,
@@ -105,3 +107,72 @@ def test_the_staff_activity_screen_is_refused_to_members(client, member_user, ow
     RetroClaimKeyFactory(program=own_membership.program)
     client.force_login(member_user)
     assert client.get(reverse("retro-claim-activity")).status_code == 403
+
+
+# --- Issue 9 --------------------------------------------------------------------------------------
+
+
+def decided(own_membership, program, supervisor, decision, **kwargs):
+    """A claim of the member's, matched (or pending approval) and then decided by the supervisor."""
+    if decision == "reject":
+        RetroSettings.objects.filter(program=program).update(approval_required=True)
+    txn = RetroTransactionFactory(program=program)
+    values = key_values_of(txn)
+    claim = submit_retro_claim(membership=own_membership, channel="portal", submitted_by=None, key_values=values)
+    decide = reject_retro_claim if decision == "reject" else reverse_retro_claim
+    return decide(claim=claim, by=supervisor, **kwargs)
+
+
+def test_the_claim_list_names_each_claims_program(client, member_user, own_membership, program):
+    travel = retro_program("travel")
+    other = MembershipFactory(member=own_membership.member, program=travel)
+    RetroClaimFactory(membership=own_membership)
+    RetroClaimFactory(membership=other)
+    client.force_login(member_user)
+    html = client.get(PORTAL).content.decode()
+    assert "<th>Program</th>" in html
+    assert '<td class="claim-program text-wrap">Shop Rewards</td>' in html
+    assert '<td class="claim-program text-wrap">Travel Rewards</td>' in html
+
+
+def test_a_reversal_shows_the_points_taken_back_and_only_the_message_for_the_member(
+    client, member_user, own_membership, program, supervisor
+):
+    claim = decided(
+        own_membership, program, supervisor, "reverse", reason="Fraud check: same receipt twice",
+        member_message="The purchase was refunded, so its points were taken back.",
+    )  # fmt: skip
+    client.force_login(member_user)
+    for url in [PORTAL, reverse("portal-claim-detail", args=[claim.number])]:
+        html = client.get(url).content.decode()
+        assert '<s class="text-muted" title="Earned, then taken back">420</s> 0' in html, url
+        assert f'Reversed on <span class="text-nowrap">{timezone.localdate():%Y-%m-%d}</span></span>' in html
+        assert "The purchase was refunded, so its points were taken back." in html
+        assert "Fraud check" not in html and f"by {supervisor.first_name}" not in html  # internal
+
+
+def test_a_rejection_shows_the_message_for_the_member_never_the_reason(
+    client, member_user, own_membership, program, supervisor
+):
+    silent = decided(own_membership, program, supervisor, "reject", reason="Looks like staff abuse")
+    told = decided(
+        own_membership, program, supervisor, "reject", reason="Store closed that day",
+        member_message="We could not find this purchase. Please check the receipt.",
+    )  # fmt: skip
+    client.force_login(member_user)
+    home = client.get(PORTAL).content.decode()
+    assert "We could not find this purchase." in home
+    assert "staff abuse" not in home and "Store closed" not in home
+    html = client.get(reverse("portal-claim-detail", args=[told.number])).content.decode()
+    assert 'data-status="rejected">Rejected<' in html and "We could not find this purchase." in html
+    assert "Store closed" not in html
+    assert "staff abuse" not in client.get(reverse("portal-claim-detail", args=[silent.number])).content.decode()
+
+
+def test_a_withdrawal_reason_stays_internal(client, member_user, own_membership, program, csr):
+    claim = RetroClaimFactory(membership=own_membership, status="outstanding")
+    withdraw_retro_claim(claim=claim, by=csr, reason="CSR typo, duplicate of another claim")
+    client.force_login(member_user)
+    assert "CSR typo" not in client.get(PORTAL).content.decode()
+    html = client.get(reverse("portal-claim-detail", args=[claim.number])).content.decode()
+    assert 'data-status="withdrawn">Withdrawn<' in html and "CSR typo" not in html
