@@ -44,3 +44,15 @@ def moment_problem(moment, *, now):
 def today_with_tolerance(program, now):
     """The latest program-local date a transaction may carry: today, or tomorrow in the last minutes of today."""
     return program.local_date(now + CLOCK_TOLERANCE)
+
+
+def claim_date_limits(*, retro_settings, joined_on, today):
+    """The earliest transaction dates a claim may have today: (by the age limit, by the enrolment date).
+
+    A claim's transaction is at most max_transaction_age_days old, and no earlier than the member's
+    enrolment less the program's buffer; submission refuses either with its own message, and the
+    pool search lists only what lies inside both.
+    """
+    by_age = today - dt.timedelta(days=retro_settings.max_transaction_age_days)
+    by_enrolment = joined_on - dt.timedelta(days=retro_settings.enrolment_buffer_days)
+    return by_age, by_enrolment

@@ -67,7 +67,7 @@ class RetroClaimApprovals(ApprovalPolicy):
         queue_outcome_email(claim, ensure_settings(claim.program))
 
     def _reject(self, claim, *, by, reason):
-        """Not Matched, and its transaction returns to the pool."""
+        """Rejected, and its transaction returns to the pool."""
         if claim.matched_transaction_id:
             release_transaction(claim, claim.matched_transaction)
         claim.failure_reason = reason

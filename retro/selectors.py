@@ -1,6 +1,5 @@
 """Read queries for retro claims and the pool: who may see which claims, a claim's history and points."""
 
-import datetime as dt
 
 from django.db.models import Case, CharField, DateTimeField, DecimalField, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
@@ -9,6 +8,7 @@ from django_fsm_log.models import StateLog
 
 from loyalty.models import Location
 from loyalty.selectors import activity_award_points, activity_award_total, member_of_user
+from retro import bounds
 from retro.models import RetroClaim, RetroClaimKey, RetroClaimStatus, RetroSettings, RetroTransaction
 
 
@@ -143,9 +143,10 @@ def claimable_dates(membership, today):
     """
     retro_settings = RetroSettings.objects.filter(program_id=membership.program_id).first()
     retro_settings = retro_settings or RetroSettings(program_id=membership.program_id)
-    by_age = today - dt.timedelta(days=retro_settings.max_transaction_age_days)
-    by_enrolment = membership.joined_on - dt.timedelta(days=retro_settings.enrolment_buffer_days)
-    return max(by_age, by_enrolment), today
+    by_age, by_enrolment = bounds.claim_date_limits(
+        retro_settings=retro_settings, joined_on=membership.joined_on, today=today
+    )
+    return max(by_age, by_enrolment, bounds.EARLIEST_DATE), today
 
 
 def retro_pool_for_claims(*, membership, today):

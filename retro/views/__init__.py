@@ -1,1 +1,1 @@
-"""Retro claim screens: the member's Retro claims tab, Retro Claim Activity, the member portal."""
+"""Retro claim screens: the member's Retro claims tab and pool search, Retro Claim Activity, approvals, the portal."""

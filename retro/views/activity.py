@@ -51,18 +51,22 @@ def _sort_headers(request):
 
 @staff_screen("retro.view_retroclaim")
 def retro_claim_activity(request):
-    claim_filter = RetroClaimFilter(request.GET or None, queryset=retro_claims_visible_to(request.user))
-    # Only the relations the grid shows: each join costs planning time on every page. The count
-    # reads at most 5,001 claims ("5,000+"), and a list of no more than that is sorted on its own.
-    claims = claim_filter.qs.select_related(None).select_related("program", "membership__member")
-    page = CappedPaginator(claims, PAGE_SIZE, cap=COUNT_CAP).get_page(request.GET.get("page"))
+    visible = retro_claims_visible_to(request.user)
+    claim_filter = RetroClaimFilter(request.GET or None, queryset=visible)
+    claims = claim_filter.qs
+    # The count reads at most 5,001 claims ("5,000+"); a page's ids come from the filters and the sort
+    # alone, then its 20 rows by id with only the relations the grid shows (see CappedPaginator).
+    rows = visible.select_related(None).select_related("program", "membership__member")
+    paginator = CappedPaginator(
+        claims, PAGE_SIZE, cap=COUNT_CAP, rows=rows, narrow=not claim_filter.sorted_by_filter_index
+    )
+    page = paginator.get_page(request.GET.get("page"))
     export_query = query_without_page(request)
     context = {
         "filter": claim_filter,
         "page": page,
         "query": export_query,
         "sort_headers": _sort_headers(request),
-        "pending_status": RetroClaimStatus.PENDING_APPROVAL,
     }
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         return render(request, "retro/partials/claim_grid.html", context)

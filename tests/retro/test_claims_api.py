@@ -6,6 +6,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from retro.models import RetroClaim, RetroSettings
+from retro.services import reverse_retro_claim
 from tests.retro.factories import RetroClaimFactory, RetroTransactionFactory, key_values_of, member_in, retro_program
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +168,11 @@ def test_the_endpoints_are_in_the_openapi_schema(client):
     for path in ["/api/retro/claims/", "/api/retro/claims/{number}/approve/", "/api/retro/members/"]:
         assert path in schema
     assert "Submit a retro claim" in schema
+
+
+def test_a_reversed_claim_reports_no_points_held(csr, supervisor, program, membership):
+    response = api(csr).post(SUBMIT, payload(membership, RetroTransactionFactory(program=program)), format="json")
+    assert response.data["points"] == 420
+    reverse_retro_claim(claim=RetroClaim.objects.get(number=response.data["number"]), by=supervisor, reason="Dup")
+    again = api(csr).get(reverse("api-retro-claim-detail", args=[response.data["number"]]))
+    assert again.data["status"] == "reversed" and again.data["points"] == 0
