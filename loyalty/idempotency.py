@@ -98,10 +98,11 @@ def abandon(record):
     IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyKey.State.IN_FLIGHT).delete()
 
 
-def respond_once(*, user, scope, key, payload, respond):
+def respond_once(*, user, scope, key, payload, respond, keep_refusals=True):
     """Run `respond()` -> (status, body) once per key; a repeat gets the first (status, body) back.
 
     Without a key, `respond()` simply runs. Raises KeyProblem for a key that cannot be used.
+    keep_refusals=False: a 4xx is not kept, so the key may be used again (a form corrected and re-sent).
     """
     if key is None:
         return respond()
@@ -111,7 +112,10 @@ def respond_once(*, user, scope, key, payload, respond):
     try:
         with transaction.atomic():
             status, body = respond()
-            finish(outcome, status=status, body=body)
+            if status < 400 or keep_refusals:
+                finish(outcome, status=status, body=body)
+            else:
+                abandon(outcome)
     except BaseException:
         abandon(outcome)
         raise

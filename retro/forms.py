@@ -2,6 +2,8 @@
 
 from django import forms
 
+from loyalty.idempotency import new_form_token
+
 DATE_FIELDS = {"transaction_date"}
 AMOUNT_FIELDS = {"amount"}
 
@@ -33,6 +35,10 @@ class RetroClaimSubmitForm(forms.Form):
             )
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-control")
+        # Rendered with the form: the same form posted twice (a double click, a re-sent page) submits once.
+        self.fields["form_token"] = forms.CharField(
+            widget=forms.HiddenInput, required=False, max_length=64, initial=new_form_token
+        )
 
     @staticmethod
     def label_for(key_field):

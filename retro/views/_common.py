@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 
+from loyalty.idempotency import KeyProblem, respond_once
 from retro import services
 from retro.forms import RetroClaimSubmitForm
 from retro.keys import key_fields_for
-from retro.models import RetroClaimStatus
+from retro.models import RetroClaim, RetroClaimStatus
 from retro.selectors import claim_points, program_locations, transaction_types_for
 
 PAGE_SIZE = 20
@@ -126,20 +127,52 @@ def flash_outcome(request, claim):
     getattr(messages, {"danger": "error"}.get(level, level))(request, text)
 
 
+FORM_SCOPE = "form:retro.submit_claim"
+
+
 def submit_from_form(form, *, membership, channel, user, transaction_type):
-    """Submit a valid form through the service; on refusal put the reasons on the form and return None."""
+    """Submit a valid form through the service, once per form token; on refusal put the reasons on the form.
+
+    The same form posted again (a double click, a re-sent page) gets the claim the first post made.
+    """
+
+    def submit():
+        try:
+            claim = services.submit_retro_claim(
+                membership=membership,
+                channel=channel,
+                submitted_by=user,
+                key_values=form.key_values(),
+                transaction_type=transaction_type,
+                transaction_date=form.transaction_date(),
+            )
+        except ValidationError as error:
+            return 400, error
+        return 201, {"claim": claim.pk}
+
+    payload = {"membership": membership.pk, "transaction_type": transaction_type, **form.key_values()}
     try:
-        return services.submit_retro_claim(
-            membership=membership,
-            channel=channel,
-            submitted_by=user,
-            key_values=form.key_values(),
-            transaction_type=transaction_type,
-            transaction_date=form.transaction_date(),
+        status, body = respond_once(
+            user=user,
+            scope=FORM_SCOPE,
+            key=form.cleaned_data.get("form_token") or None,
+            payload=payload,
+            respond=submit,
+            keep_refusals=False,  # a refused form, corrected, is posted again with its token
         )
-    except ValidationError as error:
-        form.add_service_error(error)
+    except KeyProblem as problem:
+        form.add_error(None, FORM_TOKEN_PROBLEMS.get(problem.code, str(problem)))
         return None
+    if status >= 400:
+        form.add_service_error(body)
+        return None
+    return RetroClaim.objects.select_related("program", "membership").get(pk=body["claim"])
+
+
+FORM_TOKEN_PROBLEMS = {
+    "key_in_flight": "This claim is being submitted already: wait a moment, its outcome appears below.",
+    "key_reused": "This form was already used for a claim: reload the page to submit another one.",
+}
 
 
 def outcome_of(claim):
