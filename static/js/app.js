@@ -21,16 +21,18 @@
     if (target.matches("[data-submit-on-change]")) {
       target.form.requestSubmit();
     }
-    // "Select all" boxes: data-select-all names the boxes it ticks; data-selected-count the counter.
+    // A "select all" box ticks the boxes its data-select-all names.
     if (target.matches("[data-select-all]")) {
       document.querySelectorAll(target.dataset.selectAll).forEach(function (box) {
         box.checked = target.checked;
       });
     }
-    var counted = target.closest("[data-selected-count]") || document.querySelector("[data-selected-count]");
-    if (counted && (target.matches("[data-select-all]") || target.matches(counted.dataset.boxes || "input"))) {
-      var count = document.querySelectorAll(counted.dataset.boxes + ":checked").length;
-      counted.textContent = count + " selected";
-    }
+    // A counter (data-selected-count) says how many of its data-boxes are ticked.
+    document.querySelectorAll("[data-selected-count]").forEach(function (counter) {
+      var boxes = counter.dataset.boxes;
+      if (target.matches(boxes) || target.matches("[data-select-all]")) {
+        counter.textContent = document.querySelectorAll(boxes + ":checked").length + " selected";
+      }
+    });
   });
 })();
