@@ -7,7 +7,7 @@ from django.db import transaction
 from loyalty.models import EarningRuleSet
 from retro.models import RetroSettings
 from retro.notifications import send_outcome_email
-from retro.services import reject_retro_claim, submit_retro_claim
+from retro.services import reject_retro_claim, reverse_retro_claim, submit_retro_claim
 from tests.retro.factories import RetroTransactionFactory, key_values_of, member_in, recent_day, retro_program
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +97,24 @@ def test_a_member_without_email_is_skipped(program):
     claim = submit(program, key_values_of(RetroTransactionFactory(program=program)), email="")
     assert send_outcome_email(claim_id=claim.pk, outcome="matched") is False
     assert mail.outbox == []
+
+
+def test_the_credited_email_says_how_many_points(program, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(program, key_values_of(RetroTransactionFactory(program=program)), email="zoe@example.com")
+    assert "credited with 420 Points" in mail.outbox[0].body
+
+
+def test_a_reversal_emails_the_member_with_the_message_for_them_not_the_reason(
+    program, supervisor, django_capture_on_commit_callbacks
+):
+    claim = submit(program, key_values_of(RetroTransactionFactory(program=program)), email="zoe@example.com")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reverse_retro_claim(
+            claim=claim, by=supervisor, reason="Store flagged receipt as fraud",
+            member_message="The store cancelled this purchase.",
+        )  # fmt: skip
+    [message] = mail.outbox
+    assert message.subject == f"Your retro claim {claim.number}: the credit was taken back"
+    assert "The store cancelled this purchase." in message.body and "fraud" not in message.body
