@@ -68,29 +68,27 @@ class RetroClaimApprovals(ApprovalPolicy):
 
     def _reject(self, claim, *, by, reason):
         """Rejected, and its transaction returns to the pool."""
-        if claim.matched_transaction_id:
-            release_transaction(claim, claim.matched_transaction)
-        claim.failure_reason = reason
-        claim.resolved_at = timezone.now()
-        transition(claim, "reject", by=by, reason=reason, fields=DECIDED_FIELDS)
-        queue_outcome_email(claim, ensure_settings(claim.program))
+        self._close(claim, "reject", by=by, reason=reason, email=True)
 
     def _withdraw(self, claim, *, by, reason):
         """Withdrawn: the daily pass no longer tries it; it held no transaction."""
-        claim.failure_reason = reason
-        claim.resolved_at = timezone.now()
-        transition(claim, "withdraw", by=by, reason=reason, fields=DECIDED_FIELDS)
+        self._close(claim, "withdraw", by=by, reason=reason, email=False)
 
     def _reverse(self, claim, *, by, reason):
         """Reverse its activity and return the transaction; this member cannot match it again."""
         if claim.activity_id:
             loyalty_services.reverse_activity(activity=claim.activity, reason=reason, caused_by=by)
+        self._close(claim, "reverse", by=by, reason=reason, email=True)
+
+    def _close(self, claim, name, *, by, reason, email):
+        """End the claim by transition `name` with the reason; whatever transaction it held goes back."""
         if claim.matched_transaction_id:
             release_transaction(claim, claim.matched_transaction)
         claim.failure_reason = reason
         claim.resolved_at = timezone.now()
-        transition(claim, "reverse", by=by, reason=reason, fields=DECIDED_FIELDS)
-        queue_outcome_email(claim, ensure_settings(claim.program))
+        transition(claim, name, by=by, reason=reason, fields=DECIDED_FIELDS)
+        if email:
+            queue_outcome_email(claim, ensure_settings(claim.program))
 
 
 RETRO_CLAIM_APPROVALS = RetroClaimApprovals()

@@ -1,40 +1,16 @@
 """Claims racing for one transaction on PostgreSQL: the database lets exactly one win."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from loyalty.models import Activity, LedgerEntry
 from retro import reprocessing
 from retro.models import RetroClaim, RetroClaimStatus, RetroTransaction
 from retro.services import submit_retro_claim
+from tests.concurrency import race
 from tests.retro.factories import RetroTransactionFactory, key_values_of, member_in, retro_program
 
 S = RetroClaimStatus
 RACERS = 20
-
-
-def race(workers):
-    """Run every callable at the same instant in its own thread (own connection); return results/errors."""
-    barrier = threading.Barrier(len(workers))
-    results = [None] * len(workers)
-
-    def run(index, work):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work()
-        except Exception as exc:  # collected and asserted on below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,11 +1,9 @@
 """Retro decisions on the shared decision service: maker/checker, approval limits, races, the API's 403 and 409."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -14,6 +12,7 @@ from loyalty.models import Activity, ApprovalLimit
 from retro.decisions import RETRO_CLAIM_APPROVALS
 from retro.models import RetroClaim, RetroClaimStatus, RetroSettings
 from retro.services import approve_retro_claim, reject_retro_claim, submit_retro_claim
+from tests.concurrency import race
 from tests.factories import UserFactory
 from tests.retro.factories import RetroTransactionFactory, key_values_of, member_in, retro_program
 
@@ -124,22 +123,7 @@ def test_deciding_many_reports_each_refusal_and_decides_the_rest(program, superv
 def test_two_supervisors_approving_at_once_post_the_points_once(program, roles):
     claim = pending(program)
     deciders = [UserFactory(username=f"sup{i}", role="Supervisor") for i in range(2)]
-    barrier, results = threading.Barrier(2), [None, None]
-
-    def approve(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = approve_retro_claim(claim=claim, by=deciders[index])
-        except Exception as exc:  # asserted below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=approve, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = race([lambda user=user: approve_retro_claim(claim=claim, by=user) for user in deciders])
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(refused) == 1 and isinstance(refused[0], NoLongerPending), results
     assert RetroClaim.objects.get(pk=claim.pk).status == S.MATCHED

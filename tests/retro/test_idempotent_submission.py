@@ -1,15 +1,13 @@
 """The claim API's Idempotency-Key: a retried submission has its effect once, whatever the timing."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from loyalty.idempotency import fingerprint
 from loyalty.models import Activity, IdempotencyKey
 from retro.models import RetroClaim, RetroSettings
+from tests.concurrency import race
 from tests.factories import UserFactory
 from tests.retro.factories import RetroTransactionFactory, key_values_of, member_in, retro_program
 
@@ -91,21 +89,11 @@ def test_without_a_key_each_request_is_its_own(csr, program):
 def test_ten_simultaneous_requests_with_one_key_make_one_claim(roles, program):
     user = UserFactory(username="partner", role="CSR")
     membership, txn = member_in(program), RetroTransactionFactory(program=program)
-    barrier, results = threading.Barrier(10), [None] * 10
 
-    def post(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = api(user).post(
-                SUBMIT, payload(membership, txn), format="json", headers={"Idempotency-Key": "race"}
-            ).status_code
-        finally:
-            connection.close()
+    def post():
+        headers = {"Idempotency-Key": "race"}
+        return api(user).post(SUBMIT, payload(membership, txn), format="json", headers=headers).status_code
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = race([post] * 10)
     assert set(results) <= {201, 409} and 201 in results
     assert RetroClaim.objects.count() == 1
