@@ -5,10 +5,10 @@ Feature apps read members, memberships and balances through here, never from the
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, Subquery, Sum, Value
+from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
-from loyalty.models import Activity, LedgerEntry, Member, Membership, Metric, TierPeriod
+from loyalty.models import Activity, LedgerEntry, Member, Membership, Metric, TierPeriod, normalise_search_text
 
 
 class Balances(dict):
@@ -90,6 +90,15 @@ def membership_by_number(membership_number):
     )
 
 
+def memberships_by_number(numbers):
+    """{membership number: membership} for these numbers, with program and member, in one query."""
+    wanted = set(numbers)
+    if not wanted:
+        return {}
+    found = Membership.objects.select_related("program", "member").filter(membership_number__in=wanted)
+    return {membership.membership_number: membership for membership in found}
+
+
 def memberships_by_id(ids):
     """{id: membership} for these ids, in one query."""
     return Membership.objects.in_bulk(set(ids))
@@ -121,3 +130,63 @@ def tier_history(membership):
 
 def _pk(membership):
     return getattr(membership, "pk", membership)
+
+
+# Words shorter than this match the start of a word of the name, longer ones anywhere in it.
+NAME_WORD_ANYWHERE = 3
+
+
+def member_name_condition(text):
+    """Q: every word of `text` is in the member's accent-free name; None when `text` has no letter or digit.
+
+    "zoe lefev" finds Zoë Lefèvre-Martin. A word of three letters or more matches anywhere in the
+    name; a shorter one the start of a word ("li" finds Li Wei, not Julie): the trigram index
+    (member_name_trgm) answers both, and two letters anywhere would match most of the member base.
+    """
+    words = normalise_search_text(text).split()
+    if not words:
+        return None
+    condition = Q()
+    for word in words:
+        if len(word) >= NAME_WORD_ANYWHERE:
+            condition &= Q(search_name__contains=word)
+        else:
+            condition &= Q(search_name__startswith=word) | Q(search_name__contains=f" {word}")
+    return condition
+
+
+def membership_ids_named(text):
+    """Ids of the memberships a CSR's "member" box names: the member or membership number (any case),
+    or a member whose name has every word of `text`. A subquery, for `membership__in=`.
+
+    A union rather than one OR, so each part reads its own index (numbers: the prefix indexes, names:
+    trigrams) instead of a scan of every membership.
+    """
+    value = (text or "").strip()
+    members = Q(member_number__iexact=value)
+    name = member_name_condition(value)
+    if name is not None:
+        members |= name
+    # order_by(): no Meta ordering (program name) inside the union's parts.
+    by_member = Membership.objects.filter(member__in=Member.objects.filter(members).values("pk")).order_by()
+    by_number = Membership.objects.filter(membership_number__iexact=value).order_by()
+    return by_number.values("pk").union(by_member.values("pk"))
+
+
+def membership_ids_named_at_most(text, *, cap):
+    """The ids membership_ids_named() selects, as a list, or None when more than `cap` members match.
+
+    Two short queries (members, then their memberships); a list's count and page then filter on the
+    ids themselves instead of searching the names again.
+    """
+    value = (text or "").strip()
+    members = Q(member_number__iexact=value)
+    name = member_name_condition(value)
+    if name is not None:
+        members |= name
+    member_ids = list(Member.objects.filter(members).order_by().values_list("pk", flat=True)[: cap + 1])
+    if len(member_ids) > cap:
+        return None
+    named = Q(member_id__in=member_ids) | Q(membership_number__iexact=value)
+    return list(Membership.objects.filter(named).order_by().values_list("pk", flat=True))
+

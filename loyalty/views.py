@@ -6,8 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from loyalty import plugins, selectors
-from loyalty.filters import MemberSearchFilter
+from loyalty.filters import MATCH_CAP, MemberSearchFilter
 from loyalty.models import Activity
+from loyalty.pagination import CappedPaginator, serial_plans
 from loyalty.profile import header_indicators_for, more_actions_for, tabs_for
 from loyalty.valuation import tier_on
 
@@ -25,8 +26,10 @@ def home(request):
 def member_search(request):
     search = MemberSearchFilter(request.GET or None)
     page = None
+    # An invalid criterion lists no one (the form says why); no criterion lists no one either.
     if search.is_bound and search.is_valid() and search.has_criteria():
-        page = Paginator(search.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        with serial_plans():
+            page = CappedPaginator(search.results(), PAGE_SIZE, cap=MATCH_CAP).get_page(request.GET.get("page"))
     context = {"search": search, "page": page, "query": _query_without_page(request)}
     template = "loyalty/partials/member_results.html" if request.htmx else "loyalty/member_search.html"
     return render(request, template, context)

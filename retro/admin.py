@@ -1,6 +1,15 @@
 """Django admin for the retro app: key definitions (with recompute progress), settings, pool, claims, imports."""
 
-from django.contrib import admin
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, Trim
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 from django.utils.html import format_html
 from django_fsm_log.admin import StateLogInline
 
@@ -9,10 +18,13 @@ from retro.models import (
     RetroClaim,
     RetroClaimKey,
     RetroClaimKeyField,
+    RetroClaimStatus,
     RetroImportBatch,
     RetroSettings,
     RetroTransaction,
 )
+
+CONFIRM_FIELD = "confirm_unmatchable"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -31,8 +43,79 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return [f.name for f in self.model._meta.fields]
 
 
+def outstanding_claims_lacking(key, form_names):
+    """How many Outstanding claims of this key have no value (absent or blank) for one of these parts of a key."""
+    claims = RetroClaim.objects.filter(
+        program_id=key.program_id, transaction_type=key.transaction_type, status=RetroClaimStatus.OUTSTANDING
+    )
+    lacking = Q()
+    for index, name in enumerate(form_names):
+        alias = f"part_{index}"
+        value = Coalesce(Trim(KeyTextTransform(name, "key_values")), Value(""), output_field=TextField())
+        claims = claims.alias(**{alias: value})
+        lacking |= Q(**{alias: ""})
+    return claims.filter(lacking).count()
+
+
+def needs_key_values_url(key):
+    """Retro Claim Activity listing this key's program's claims a key change left unmatchable."""
+    query = urlencode({"key_values": "missing", "status": RetroClaimStatus.OUTSTANDING, "program": key.program_id})
+    return f"{reverse('retro-claim-activity')}?{query}"
+
+
+class RetroClaimKeyFieldFormSet(BaseInlineFormSet):
+    """A key that gains a part: first say how many Outstanding claims have no value for it, and save on confirmation.
+
+    Saved, the recomputation gives each of them an unmatchable key ("!c<id>", retro.keys): they wait,
+    listed under "Needs key values" on Retro Claim Activity, until a CSR completes them.
+    """
+
+    lacking = 0
+    added_labels = ""
+
+    def clean(self):
+        super().clean()
+        key = self.instance
+        if key.pk is None or any(self.errors):
+            return  # a new key has no claims yet; field errors first
+        parts = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("field") and not data.get("DELETE"):
+                part = RetroClaimKeyField(field=data["field"], attribute_name=data.get("attribute_name") or "")
+                parts[part.form_name] = str(part)
+        current = {part.form_name for part in RetroClaimKeyField.objects.filter(key=key)}
+        added = [name for name in parts if name not in current]
+        if not added:
+            return
+        self.lacking = outstanding_claims_lacking(key, added)
+        self.added_labels = ", ".join(parts[name] for name in added)
+        if self.lacking and not self.data.get(CONFIRM_FIELD):
+            raise ValidationError(
+                f"{self.lacking:,} Outstanding claim{'s' if self.lacking != 1 else ''} of {key} "
+                f"{'have' if self.lacking != 1 else 'has'} no value for {self.added_labels}. Once saved, "
+                f"{'they' if self.lacking != 1 else 'it'} can no longer match any transaction until a CSR adds the "
+                "value (Retro claim activity, Key values: Needs key values). To go ahead, tick “Save anyway” "
+                "below and save again."
+            )
+
+
+class RetroClaimKeyForm(forms.ModelForm):
+    # Offered only on a save (see get_fields): it answers the count the key fields' check gives.
+    confirm_unmatchable = forms.BooleanField(
+        required=False,
+        label="Save anyway",
+        help_text="Only asked when a new part would leave Outstanding claims without a value for it.",
+    )
+
+    class Meta:
+        model = RetroClaimKey
+        fields = ["program", "transaction_type"]
+
+
 class RetroClaimKeyFieldInline(admin.TabularInline):
     model = RetroClaimKeyField
+    formset = RetroClaimKeyFieldFormSet
     fields = ["position", "field", "attribute_name"]
     ordering = ["position"]
     extra = 0
@@ -45,11 +128,40 @@ class RetroClaimKeyAdmin(admin.ModelAdmin):
     list_filter = ["program", "recompute_state"]
     list_select_related = ["program"]
     inlines = [RetroClaimKeyFieldInline]
-    fields = ["program", "transaction_type", "version", "recompute_progress", "recompute_error", "updated_at"]
-    readonly_fields = ["version", "recompute_progress", "recompute_error", "updated_at"]
+    form = RetroClaimKeyForm
+    fields = [
+        "program", "transaction_type", "version", "recompute_progress", "recompute_error", "needs_key_values",
+        "updated_at",
+    ]  # fmt: skip
+    readonly_fields = ["version", "recompute_progress", "recompute_error", "needs_key_values", "updated_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("fields")
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        # The confirmation belongs to a save the key fields' check stopped, never to a fresh form.
+        return fields + [CONFIRM_FIELD] if request.method == "POST" and obj is not None else fields
+
+    @admin.display(description="Claims needing key values")
+    def needs_key_values(self, obj):
+        if obj.pk is None:
+            return "-"
+        waiting = RetroClaim.objects.filter(
+            program_id=obj.program_id,
+            transaction_type=obj.transaction_type,
+            status=RetroClaimStatus.OUTSTANDING,
+            match_key__startswith="!",
+        ).count()
+        if not waiting:
+            return "None: every Outstanding claim has a value for each part of the key."
+        return format_html(
+            '{} Outstanding claim{} cannot match until a CSR completes {}: <a href="{}">list them</a>',
+            f"{waiting:,}",
+            "s" if waiting != 1 else "",
+            "their key values" if waiting != 1 else "its key values",
+            needs_key_values_url(obj),
+        )
 
     @admin.display(description="Key fields")
     def key_fields(self, obj):
@@ -82,6 +194,21 @@ class RetroClaimKeyAdmin(admin.ModelAdmin):
                 request,
                 f"Key definition is now version {key.version}; stored keys are being recomputed in the background.",
             )
+            lacking = max((getattr(fs, "lacking", 0) for fs in formsets), default=0)
+            if lacking:
+                labels = next(fs.added_labels for fs in formsets if getattr(fs, "lacking", 0))
+                self.message_user(
+                    request,
+                    format_html(
+                        '{} Outstanding claim{} without a value for {} can no longer match: <a href="{}">list them '
+                        "on Retro claim activity</a> so a CSR can complete them.",
+                        f"{lacking:,}",
+                        "s" if lacking != 1 else "",
+                        labels,
+                        needs_key_values_url(key),
+                    ),
+                    level=messages.WARNING,
+                )
 
 
 @admin.register(RetroSettings)

@@ -79,6 +79,21 @@ class RetroClaim(FSMModelMixin, models.Model):
                 condition=models.Q(status="outstanding"),
                 name="retro_claim_outstanding",
             ),
+            # Retro Claim Activity: a status, program or channel filter reads its page off one of these
+            # in the order of the grid's sort (retro.filters.LEADING_FILTERS), even when the rows it wants
+            # are all old (Not Matched) or all recent (Outstanding, a new program or channel).
+            models.Index(fields=["status", "submitted_at", "id"], name="retro_claim_status_time"),
+            models.Index(fields=["program", "submitted_at", "id"], name="retro_claim_program_time"),
+            models.Index(fields=["status", "number"], name="retro_claim_status_number"),
+            models.Index(fields=["program", "number"], name="retro_claim_program_number"),
+            models.Index(fields=["channel", "submitted_at", "id"], name="retro_claim_channel_time"),
+            models.Index(fields=["channel", "number"], name="retro_claim_channel_number"),
+            # The "Needs key values" filter: claims a key change left unmatchable ("!c…" keys).
+            models.Index(
+                fields=["submitted_at", "id"],
+                condition=models.Q(match_key__startswith="!"),
+                name="retro_claim_needs_keys",
+            ),
         ]
 
     def __str__(self):

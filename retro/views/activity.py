@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from loyalty.lifecycle.decisions import refusal_for
-from loyalty.pagination import CappedPaginator
+from loyalty.pagination import CappedPaginator, serial_plans
 from retro import services
 from retro.decisions import RETRO_CLAIM_APPROVALS
 from retro.filters import RetroClaimFilter
@@ -60,7 +60,8 @@ def retro_claim_activity(request):
     paginator = CappedPaginator(
         claims, PAGE_SIZE, cap=COUNT_CAP, rows=rows, narrow=not claim_filter.sorted_by_filter_index
     )
-    page = paginator.get_page(request.GET.get("page"))
+    with serial_plans():
+        page = paginator.get_page(request.GET.get("page"))
     export_query = query_without_page(request)
     context = {
         "filter": claim_filter,

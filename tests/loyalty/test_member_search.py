@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import MemberFactory, MembershipFactory
+from tests.factories import MemberFactory, MembershipFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
 URL = reverse("member-search")
@@ -115,3 +115,85 @@ def test_it_is_denied_to_roles_without_member_access(client, request, persona):
 def test_staff_roles_may_search(client, request, persona):
     client.force_login(request.getfixturevalue(persona))
     assert client.get(URL).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["---", "'", "😀", " - ' - "])
+def test_a_name_of_punctuation_or_symbols_is_a_form_error_not_a_500(client, csr, zoe, name):
+    client.force_login(csr)
+    response = client.get(URL, {"name": name})
+    assert response.status_code == 200
+    assert "Please correct the search" in response.text
+    assert "Enter letters of the name" in response.text
+    assert zoe.get_absolute_url() not in response.text
+
+
+def test_an_invalid_criterion_lists_no_one_even_beside_a_valid_one(client, csr, zoe):
+    client.force_login(csr)
+    invalid = [{"status": "bogus"}, {"program": "999999"}, {"phone": "1"}]
+    for params in ({"name": "zoe", **extra} for extra in invalid):
+        response = client.get(URL, params)
+        assert response.status_code == 200
+        assert "Please correct the search" in response.text
+        assert zoe.get_absolute_url() not in response.text, params
+
+
+@pytest.mark.parametrize("typed", ["06 12 34 56 78", "612345678", "+33 6 12 34 56 78", "0033612345678", "56 78"])
+def test_search_by_phone_ignores_spaces_signs_and_leading_zeros(client, csr, typed):
+    member = MemberFactory(first_name="Léa", last_name="Moreau", phone="+33 6 12 34 56 78")
+    other = MemberFactory(first_name="Léo", last_name="Moreau", phone="+33 6 98 76 54 32")
+    client.force_login(csr)
+    response = client.get(URL, {"phone": typed})
+    assert member.get_absolute_url() in response.text
+    assert other.get_absolute_url() not in response.text
+    assert "+33 6 12 34 56 78" in response.text  # the grid shows the phone it matched
+
+
+def test_a_phone_search_needs_four_digits(client, csr, zoe):
+    client.force_login(csr)
+    response = client.get(URL, {"phone": "0 1 2"})
+    assert "Enter at least 4 digits of the phone number." in response.text
+    assert 'id="member-grid"' not in response.text
+
+
+def test_short_name_words_match_the_start_of_a_word(client, csr):
+    li = MemberFactory(first_name="Wei", last_name="Li")
+    julie = MemberFactory(first_name="Julie", last_name="Martin")
+    client.force_login(csr)
+    response = client.get(URL, {"name": "li"})
+    assert li.get_absolute_url() in response.text and julie.get_absolute_url() not in response.text
+    assert julie.get_absolute_url() in client.get(URL, {"name": "uli"}).text  # three letters: anywhere
+
+
+def test_the_empty_choices_say_any(client, csr):
+    client.force_login(csr)
+    html = client.get(URL).text
+    assert ">Any program</option>" in html and ">Any status</option>" in html
+    assert "---------" not in html
+
+
+def test_program_narrows_a_search_without_listing_a_member_twice(client, csr):
+    air, hotel = ProgramFactory(code="air", name="Air"), ProgramFactory(code="hotel", name="Hotel")
+    both = MemberFactory(first_name="Anaïs", last_name="Bernard")
+    MembershipFactory(member=both, program=air, membership_number="A1")
+    MembershipFactory(member=both, program=hotel, membership_number="H1")
+    hotel_only = MemberFactory(first_name="Anaïs", last_name="Bertin")
+    MembershipFactory(member=hotel_only, program=hotel, membership_number="H2")
+    client.force_login(csr)
+    response = client.get(URL, {"name": "anais"})
+    assert response.text.count(both.get_absolute_url()) == 2  # number and name links: one row
+    response = client.get(URL, {"name": "anais", "program": air.pk})
+    assert both.get_absolute_url() in response.text and hotel_only.get_absolute_url() not in response.text
+    response = client.get(URL, {"membership_number": "h"})
+    assert response.text.count(both.get_absolute_url()) == 2  # two memberships starting with H, one row
+
+
+def test_a_search_matching_more_than_the_cap_says_so(client, csr, monkeypatch):
+    monkeypatch.setattr("loyalty.filters.MATCH_CAP", 3)
+    monkeypatch.setattr("loyalty.views.MATCH_CAP", 3)
+    for i in range(5):
+        MemberFactory(first_name="Anaïs", last_name=f"Bernard{i}")
+    client.force_login(csr)
+    response = client.get(URL, {"name": "anais"})
+    assert "More than 3 members match" in response.text
+    assert "3+ in all" in response.text
+    assert response.text.count("Bernard") == 3

@@ -5,7 +5,14 @@ from django.urls import reverse
 
 from retro.models import RetroClaim, RetroClaimKey, RetroTransaction
 from retro.services import submit_retro_claim
-from tests.retro.factories import RetroTransactionFactory, key_values_of, member_in, recent_day, retro_program
+from tests.retro.factories import (
+    RetroClaimFactory,
+    RetroTransactionFactory,
+    key_values_of,
+    member_in,
+    recent_day,
+    retro_program,
+)
 
 pytestmark = pytest.mark.django_db
 MODELS = ["retroclaimkey", "retrosettings", "retrotransaction", "retroclaim", "retroimportbatch"]
@@ -160,3 +167,98 @@ def test_rows_that_lack_a_new_key_field_can_no_longer_match(program, django_capt
     assert RetroTransaction.objects.get(pk=txn.pk).match_key == f"!t{txn.pk}"
     assert RetroClaim.objects.get(pk=claim.pk).match_key == f"!c{claim.pk}"
     assert RetroClaimKey.objects.get(pk=key.pk).recompute_state == "idle"
+
+
+def outstanding_claims(program, count):
+    values = {"location_code": "PAR01", "transaction_date": str(recent_day()), "amount": "1.00"}
+    return [
+        submit_retro_claim(
+            membership=member_in(program),
+            channel="csr",
+            submitted_by=None,
+            key_values={**values, "reference": f"NONE-{n}"},
+        )
+        for n in range(count)
+    ]
+
+
+def key_change(key, *, add=(), delete=()):
+    """The change form as admin posts it: the key's parts (deleting those named in `delete`), then `add`.
+
+    `add` holds field names, or (field, attribute name) pairs for named extra attributes.
+    """
+    existing = list(key.fields.order_by("position"))
+    data = {
+        "program": key.program_id,
+        "transaction_type": key.transaction_type,
+        "fields-TOTAL_FORMS": str(len(existing) + len(add)),
+        "fields-INITIAL_FORMS": str(len(existing)),
+        "fields-MIN_NUM_FORMS": "1",
+        "fields-MAX_NUM_FORMS": "1000",
+    }
+    for index, part in enumerate(existing):
+        data |= {f"fields-{index}-id": str(part.pk), f"fields-{index}-key": str(key.pk),
+                 f"fields-{index}-position": str(part.position), f"fields-{index}-field": part.field,
+                 f"fields-{index}-attribute_name": part.attribute_name}  # fmt: skip
+        if part.field in delete:
+            data[f"fields-{index}-DELETE"] = "on"
+    for offset, part in enumerate(add):
+        field, attribute = part if isinstance(part, tuple) else (part, "")
+        index = len(existing) + offset
+        data |= {f"fields-{index}-key": str(key.pk), f"fields-{index}-position": str(10 + offset),
+                 f"fields-{index}-field": field, f"fields-{index}-attribute_name": attribute}  # fmt: skip
+    return data
+
+
+def test_adding_a_part_first_says_how_many_outstanding_claims_lack_it(
+    admin_client_, program, django_capture_on_commit_callbacks
+):
+    claims = outstanding_claims(program, 2)
+    key = RetroClaimKey.objects.get(program=program)
+    url = reverse("admin:retro_retroclaimkey_change", args=[key.pk])
+    data = key_change(key, add=[("attribute", "till")])
+
+    response = admin_client_.post(url, data)
+    html = response.content.decode()
+    assert response.status_code == 200  # not saved: asked first
+    assert "2 Outstanding claims of Shop Rewards · purchase have no value for till" in html
+    assert 'name="confirm_unmatchable"' in html and "Save anyway" in html
+    key.refresh_from_db()
+    assert key.version == 1 and key.fields.count() == 4
+    assert all(RetroClaim.objects.get(pk=c.pk).match_key == c.match_key for c in claims)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(url, {**data, "confirm_unmatchable": "on"}, follow=True)
+    html = response.content.decode()
+    key.refresh_from_db()
+    assert key.version == 2 and key.fields.count() == 5
+    assert {RetroClaim.objects.get(pk=c.pk).match_key for c in claims} == {f"!c{c.pk}" for c in claims}
+    assert "2 Outstanding claims without a value for till can no longer match" in html
+    assert "key_values=missing" in html
+    change_page = admin_client_.get(url).content.decode()
+    assert "2 Outstanding claims cannot match until a CSR completes their key values" in change_page
+    assert 'name="confirm_unmatchable"' not in change_page  # never on a fresh form
+
+
+def test_a_part_every_outstanding_claim_has_needs_no_confirmation(
+    admin_client_, program, django_capture_on_commit_callbacks
+):
+    values = {"location_code": "PAR01", "transaction_date": str(recent_day()), "reference": "R", "amount": "1.00"}
+    RetroClaimFactory(membership=member_in(program), key_values={**values, "currency": "EUR"})
+    key = RetroClaimKey.objects.get(program=program)
+    url = reverse("admin:retro_retroclaimkey_change", args=[key.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(url, key_change(key, add=["currency"]))
+    assert response.status_code == 302
+    assert RetroClaimKey.objects.get(pk=key.pk).version == 2
+
+
+def test_removing_a_part_needs_no_confirmation(admin_client_, program, django_capture_on_commit_callbacks):
+    outstanding_claims(program, 1)
+    key = RetroClaimKey.objects.get(program=program)
+    url = reverse("admin:retro_retroclaimkey_change", args=[key.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(url, key_change(key, delete=["amount"]))
+    assert response.status_code == 302
+    assert RetroClaimKey.objects.get(pk=key.pk).version == 2
+
