@@ -163,7 +163,8 @@ def reset_claims(program, today):
     now = timezone.now()
     columns = (
         "number, program_id, membership_id, transaction_type, channel, submitted_at, transaction_date, key_values, "
-        "match_key, key_version, status, failure_reason, attempt_count, eligible_until, notifications_sent"
+        "match_key, key_version, status, failure_reason, attempt_count, eligible_until, notifications_sent, "
+        "reprocess, member_message"
     )
     with connection.connection.cursor() as cursor, cursor.copy(f"COPY retro_retroclaim ({columns}) FROM STDIN") as copy:
         for i in range(CLAIMS):
@@ -173,7 +174,7 @@ def reset_claims(program, today):
             copy.write_row(
                 (f"RB{i:08d}", program.pk, memberships[i % len(memberships)], "purchase", "csr",
                  now - dt.timedelta(seconds=CLAIMS - i), v["transaction_date"], json.dumps(values), fast_key(v), 1,
-                 "outstanding", "", 1, v["transaction_date"] + dt.timedelta(days=3650), "[]")
+                 "outstanding", "", 1, v["transaction_date"] + dt.timedelta(days=3650), "[]", True, "")
             )  # fmt: skip
     with connection.cursor() as c:
         # Each run rewrites these rows: start every run from tables without the previous run's dead tuples.
@@ -200,8 +201,9 @@ FLOOR_SELECT = """SELECT id FROM retro_retrotransaction WHERE program_id = %s AN
     FOR UPDATE SKIP LOCKED"""
 FLOOR_INSERT = """INSERT INTO retro_retroclaim (number, program_id, membership_id, transaction_type, channel,
     submitted_at, transaction_date, key_values, match_key, key_version, status, failure_reason, attempt_count,
-    eligible_until, notifications_sent, matched_transaction_id)
-    VALUES (%s, %s, %s, 'purchase', 'api', now(), %s, '{}', %s, 1, 'matched', '', 1, %s, '[]', %s) RETURNING id"""
+    eligible_until, notifications_sent, matched_transaction_id, reprocess, member_message)
+    VALUES (%s, %s, %s, 'purchase', 'api', now(), %s, '{}', %s, 1, 'matched', '', 1, %s, '[]', %s, true, '')
+    RETURNING id"""
 
 
 def bench_floor(program, today):
