@@ -1,9 +1,11 @@
 """Browser: CSR submit from the member profile, supervisor filters the activity, a member uses the portal."""
 
+import re
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from retro import services
 from retro.models import RetroClaim, RetroSettings
@@ -39,7 +41,7 @@ def test_csr_submits_a_retro_claim_from_the_members_retro_claims_tab(csr, login,
     assert page.url.startswith(f"{live_server.url}{member.get_absolute_url()}")
     assert RetroClaim.objects.get().status == "matched"
     # The header's balance follows the credit without a reload.
-    page.wait_for_function("document.querySelector('#profile-balance').innerText.startsWith('420 ')")
+    expect(page.locator("#profile-balance")).to_have_text(re.compile(r"^420 "))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "member-retro-claims.png"), full_page=True)
 
@@ -73,18 +75,18 @@ def test_supervisor_filters_the_retro_claim_activity(supervisor, login, live_ser
     page.wait_for_selector("#retro-claim-grid")
     assert page.locator("#retro-claim-grid tbody tr").count() == 5
     page.select_option("select[name=status]", "matched")
-    page.wait_for_function("document.querySelectorAll('#retro-claim-grid tbody tr').length === 1")
+    expect(page.locator("#retro-claim-grid tbody tr")).to_have_count(1)
     assert matched.number in page.locator("#retro-claim-grid").inner_text()
     assert "status=matched" in page.url  # the filter is in the address, so it can be shared
     page.select_option("select[name=status]", "")
-    page.wait_for_function("document.querySelectorAll('#retro-claim-grid tbody tr').length === 5")
+    expect(page.locator("#retro-claim-grid tbody tr")).to_have_count(5)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "retro-claim-activity.png"), full_page=True)
     # Sort by claim number, then filter: the sort is kept.
     page.click("#retro-claim-grid a[data-sort=number]")
     page.wait_for_url("**sort=number**")
     page.select_option("select[name=status]", "outstanding")
-    page.wait_for_function("document.querySelectorAll('#retro-claim-grid tbody tr').length === 3")
+    expect(page.locator("#retro-claim-grid tbody tr")).to_have_count(3)
     assert "sort=number" in page.url and "status=outstanding" in page.url
     numbers = page.locator("#retro-claim-grid tbody tr td:first-child").all_inner_texts()
     assert numbers == sorted(numbers)
@@ -230,7 +232,7 @@ def test_csr_finds_a_transaction_in_the_pool_and_claims_it_for_the_member(csr, l
     page.wait_for_selector("#pool-table")
     assert page.locator("#pool-table tbody tr").count() == 7
     page.fill("input[name=reference]", "2024-0042")
-    page.wait_for_function("document.querySelectorAll('#pool-table tbody tr').length === 1")
+    expect(page.locator("#pool-table tbody tr")).to_have_count(1)
     page.select_option("select[name=location]", "PAR01")
     page.wait_for_selector("#pool-count")
     assert "1 transaction" in page.locator("#pool-count").inner_text()
