@@ -271,3 +271,21 @@ def import_statements():
             f" ORDER BY {pool.match_key} ON CONFLICT ({pool.program}, {pool.source_id}) DO NOTHING"
         ),
     }
+
+
+@cache
+def waiting_claim_keys_statement():
+    """(transaction type, key) of the Outstanding claims that an import's new transactions answer.
+
+    Walks the program's Outstanding claims, not the file: each is one probe of the pool's key index,
+    so a million-row file with few waiting claims costs as little as a small one. Parameters:
+    program, the Outstanding status, the import batch.
+    """
+    claims, pool = Names(RetroClaim), Names(RetroTransaction)
+    return (
+        f"SELECT DISTINCT c.{claims.transaction_type}, c.{claims.match_key} FROM {claims.table} c"
+        f" WHERE c.{claims.program} = %s AND c.{claims.status} = %s AND EXISTS ("
+        f"SELECT 1 FROM {pool.table} t WHERE t.{pool.program} = c.{claims.program}"
+        f" AND t.{pool.match_key} = c.{claims.match_key} AND t.{pool.transaction_type} = c.{claims.transaction_type}"
+        f" AND t.{pool.import_batch} = %s)"
+    )

@@ -1,7 +1,8 @@
 """Retro transactions API: batch import from partner feeds and search of the pool (seed 003)."""
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,14 +10,24 @@ from rest_framework.views import APIView
 from loyalty.models import Program
 from loyalty.permissions import require
 from retro.filters_transactions import RetroTransactionFilter
+from retro.imports.rows import unstorable
 from retro.imports.services import import_transaction_batch
 from retro.models import RetroTransaction
 
 MAX_BATCH_ROWS = 10_000
 
 
+class ProgramCodeField(serializers.SlugRelatedField):
+    """A program by its code; a code PostgreSQL cannot even compare (a NUL) is just an invalid one."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and unstorable(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TransactionBatchSerializer(serializers.Serializer):
-    program = serializers.SlugRelatedField(slug_field="code", queryset=Program.objects.all())
+    program = ProgramCodeField(slug_field="code", queryset=Program.objects.all())
     transactions = serializers.ListField(
         child=serializers.DictField(),
         allow_empty=False,
@@ -24,20 +35,29 @@ class TransactionBatchSerializer(serializers.Serializer):
         help_text=(
             "Up to 10,000 objects with source_id (required, unique per program), transaction_date (YYYY-MM-DD) "
             "and transaction_time (HH:MM) or occurred_at, local to the program; transaction_type, location_code, "
-            "reference, amount, currency, register_id, card_last_four and attr_<name> extra attributes."
+            "reference, amount, currency, register_id, card_last_four, attr_<name> extra attributes (at most 20), "
+            "and membership_number for a member's own transaction (credited to the member, not pooled)."
         ),
     )
 
 
 class RejectedRowSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="1-based position in `transactions`.")
+    field = serializers.CharField(help_text="The field at fault, when one is (empty for the row as a whole).")
     reason = serializers.CharField()
+    original = serializers.JSONField(
+        help_text="The row as it was sent (characters that cannot be stored shown as U+FFFD, long values cut)."
+    )
 
 
 class TransactionBatchResultSerializer(serializers.Serializer):
-    imported = serializers.IntegerField()
-    duplicates = serializers.IntegerField(help_text="Rows whose source_id the program already had: skipped.")
+    imported = serializers.IntegerField(help_text="Rows put in the retro pool.")
+    posted = serializers.IntegerField(help_text="Rows with a membership_number, credited to that member.")
+    duplicates = serializers.IntegerField(
+        help_text="Rows whose source_id the program already had, or already posted to the member: skipped."
+    )
     rejected = RejectedRowSerializer(many=True)
+    claims_matched = serializers.IntegerField(help_text="Waiting (Outstanding) claims the new transactions matched.")
 
 
 class RetroTransactionSerializer(serializers.ModelSerializer):
@@ -75,11 +95,26 @@ class TransactionBatchView(APIView):
         operation_id="retro_transactions_batch_import",
         summary="Import a batch of retro transactions",
         description=(
-            "Good rows go into the pool; rows whose source_id is already there count as duplicates (posting "
-            "the same batch again adds nothing); bad rows come back with their position and the reason."
+            "Good rows go into the pool, or to their member when they carry a membership_number; rows already "
+            "there count as duplicates (posting the same batch again adds nothing); bad rows come back with their "
+            "position, field, reason and values. The good rows are published together, then waiting claims they "
+            "answer are matched at once. 200 when any row went in or was already there; 400 with the same body "
+            "when every row was rejected."
         ),
         request=TransactionBatchSerializer,
-        responses={200: TransactionBatchResultSerializer},
+        responses={
+            200: TransactionBatchResultSerializer,
+            # Two bodies share the status, so the schema is only "an object": the result when every row was
+            # rejected, DRF's field errors when the request itself is malformed.
+            400: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description=(
+                    "Every row was rejected: the body of a 200 (imported, posted, duplicates, rejected with "
+                    "each row's position, field, reason and values, claims_matched). Or field errors: the "
+                    "request itself is malformed (no program, no transactions, more than 10,000)."
+                ),
+            ),
+        },
         examples=[
             OpenApiExample(
                 "Two purchases",
@@ -112,10 +147,21 @@ class TransactionBatchView(APIView):
         )
         result = {
             "imported": batch.rows_imported,
+            "posted": batch.rows_posted,
             "duplicates": batch.rows_duplicate,
-            "rejected": [{"row": e["row"], "reason": e["reason"]} for e in batch.errors],
+            "rejected": [_rejected_row(error) for error in batch.errors if error.get("row") is not None],
+            "claims_matched": batch.claims_matched,
         }
-        return Response(TransactionBatchResultSerializer(result).data, status=status.HTTP_200_OK)
+        taken = batch.rows_imported + batch.rows_posted + batch.rows_duplicate
+        answer = status.HTTP_200_OK if taken or not batch.rows_rejected else status.HTTP_400_BAD_REQUEST
+        return Response(TransactionBatchResultSerializer(result).data, status=answer)
+
+
+def _rejected_row(error):
+    original = error.get("original")
+    if isinstance(original, list) and all(isinstance(pair, list) and len(pair) == 2 for pair in original):
+        original = dict(original)
+    return {"row": error["row"], "field": error.get("field", ""), "reason": error["reason"], "original": original}
 
 
 class RetroTransactionSearchView(generics.ListAPIView):

@@ -3,23 +3,36 @@
 from django import forms
 
 from loyalty.models import Program
+from retro.imports import limits
 from retro.imports.services import ImportFileError
 from retro.imports.uploads import upload_transactions_file
-
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 class TransactionUploadForm(forms.Form):
     program = forms.ModelChoiceField(queryset=Program.objects.order_by("name"), empty_label="Choose a program")
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8 CSV with a header line: source_id, transaction_date (or occurred_at) and the key columns.",
+        help_text=(
+            f"UTF-8 CSV of at most {limits.MAX_UPLOAD_LABEL} with a header line: source_id, transaction_date "
+            "(or occurred_at) and the key columns. The file is deleted once imported."
+        ),
     )
+
+    def __init__(self, *args, upload_too_large=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # UploadSizeCap dropped the file as it arrived: say why, rather than "This field is required."
+        self.upload_too_large = upload_too_large
+
+    def clean(self):
+        if self.upload_too_large:
+            self.errors.pop("file", None)
+            self.add_error("file", limits.upload_too_large_message())
+        return super().clean()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 200 MB: use the import command instead.")
+        if upload.size > limits.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(limits.upload_too_large_message())
         return upload
 
     def start_import(self, *, user):

@@ -1,26 +1,44 @@
-"""The one retro transaction import service used by the upload screen, the command and the batch API."""
+"""The one retro transaction import service used by the upload screen, the command and the batch API.
+
+A file is published whole or not at all: its rows go into the pool (and its member rows to their
+members) chunk by chunk inside one database transaction, with the batch's counts and error report,
+so a failure anywhere leaves nothing of it. Rows that fail validation are not failures: they are
+reported one by one and the others go in. Progress goes through a connection of its own
+(retro.imports.progress). Once the file is published, the Outstanding claims its transactions
+answer are matched at once, as the daily pass would match them.
+"""
 
 import csv
 import io
 import logging
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from retro import reprocessing, sql
+from retro.imports import limits
+from retro.imports.members import MemberRowPoster
 from retro.imports.pipeline import parsed_chunks
-from retro.imports.rows import RowParser, RowRejected, missing_columns
+from retro.imports.progress import ProgressRecorder
+from retro.imports.rows import ATTRIBUTE_PREFIX, RowParser, RowRejected, attribute_columns_problem, missing_columns
 from retro.imports.writers import CopyWriter
-from retro.models import RetroImportBatch
+from retro.models import RetroClaimStatus, RetroImportBatch
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 10_000
 # The batch keeps the first errors for the error report; the counters stay exact beyond it.
 MAX_STORED_ERRORS = 10_000
+# Outcomes that count as "matched" on the batch: the claim got a transaction (credited, or reserved for approval).
+MATCHED_OUTCOMES = (RetroClaimStatus.MATCHED, RetroClaimStatus.PENDING_APPROVAL)
+_PUBLISHED_FIELDS = [
+    "state", "finished_at", "rows_total", "rows_done", "rows_imported", "rows_duplicate", "rows_rejected",
+    "rows_posted", "errors",
+]  # fmt: skip
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be imported (not CSV, wrong encoding, required columns missing)."""
+    """The file as a whole cannot be imported (not CSV, wrong encoding, required columns missing, too wide)."""
 
 
 def start_import(*, program, channel, file_name="", started_by=None, rows_total=0):
@@ -41,6 +59,8 @@ def read_csv_header(binary):
         text.detach()
     if not header or not any(cell.strip() for cell in header):
         raise ImportFileError("The file is empty: the first line must name the columns.")
+    if len(header) > limits.MAX_COLUMNS:
+        raise ImportFileError(limits.too_many_columns_message(len(header)))
     columns = [cell.strip().lower() for cell in header]
     repeated = sorted({name for name in columns if name and columns.count(name) > 1})
     if repeated:
@@ -48,6 +68,9 @@ def read_csv_header(binary):
     missing = missing_columns(columns)
     if missing:
         raise ImportFileError(f"The file lacks the required column(s): {', '.join(missing)}.")
+    problem = attribute_columns_problem([name for name in columns if name.startswith(ATTRIBUTE_PREFIX)])
+    if problem:
+        raise ImportFileError(f"The file has {problem}.")
     return columns
 
 
@@ -70,22 +93,33 @@ def csv_records(binary):
         header = [cell.strip().lower() for cell in next(reader)]
         width = len(header)
         number = 1
-        for cells in reader:
-            number += 1
-            if len(cells) != width:
-                if not cells or (len(cells) == 1 and not cells[0].strip()):
-                    continue  # a blank line
-                yield number, RowRejected(f"the row has {len(cells)} cells, the header has {width}"), cells
-                continue
-            values = dict(zip(header, cells, strict=False))  # equal lengths: checked above
-            yield number, values, values
+        while True:
+            try:
+                for cells in reader:
+                    number += 1
+                    if len(cells) != width:
+                        if not cells or (len(cells) == 1 and not cells[0].strip()):
+                            continue  # a blank line
+                        yield number, RowRejected(f"the row has {len(cells)} cells, the header has {width}"), cells
+                        continue
+                    values = dict(zip(header, cells, strict=False))  # equal lengths: checked above
+                    yield number, values, values
+                return
+            except csv.Error as exc:
+                # One unreadable line (a cell past the csv module's size limit): the reader goes on after it.
+                number += 1
+                yield number, RowRejected(f"the line cannot be read as CSV ({exc})"), []
     finally:
         text.detach()  # the caller owns the binary stream: closing the wrapper must not close it
 
 
 def import_csv(*, batch, binary, chunk_size=CHUNK_SIZE, on_progress=None, on_errors=None):
     """Import a CSV stream into the batch's program; the header is checked first (ImportFileError)."""
-    read_csv_header(binary)
+    try:
+        read_csv_header(binary)
+    except ImportFileError as exc:
+        _mark_failed(batch, f"{exc} Nothing of this file was imported.")
+        raise
     binary.seek(0)
     return import_records(
         batch=batch,
@@ -97,66 +131,139 @@ def import_csv(*, batch, binary, chunk_size=CHUNK_SIZE, on_progress=None, on_err
 
 
 def import_records(*, batch, records, chunk_size=CHUNK_SIZE, on_progress=None, on_errors=None):
-    """Validate and insert (row number, values, original) records in committed chunks, recording progress.
+    """Validate (row number, values, original) records and publish the good ones in one transaction.
 
-    Rows whose source_id the program already has are counted as duplicates and skipped, so
-    running the same import twice (or again after a crash) adds nothing. on_progress(batch) runs
+    Rows whose source_id the program already has (or that were already posted to their member)
+    count as duplicates, so running the same import twice adds nothing. on_progress(batch) runs
     after each chunk; on_errors(list) receives every rejected row, beyond what the batch keeps.
+    Any exception rolls the whole file back, marks the batch Failed with the reason, and is re-raised.
     """
-    parser = RowParser(batch.program)
-    writer = CopyWriter(batch)
+    _start_counting(batch)
+    progress = ProgressRecorder(batch)  # before the transaction: it asks whether the caller holds one
     try:
-        for chunk in parsed_chunks(parser, writer, records, chunk_size):
-            _flush(batch, writer, chunk, on_progress, on_errors)
+        parser = RowParser(batch.program)
+        members = MemberRowPoster(batch.program)
+        with transaction.atomic():
+            writer = CopyWriter(batch)
+            for chunk in parsed_chunks(parser, writer, records, chunk_size):
+                bad = _write_chunk(batch, writer, members, chunk)
+                progress.record(batch)
+                if on_errors and bad:
+                    on_errors(bad)
+                if on_progress:
+                    on_progress(batch)
+            # The batch's outcome commits with its rows: Done means published.
+            batch.state = RetroImportBatch.State.DONE
+            batch.finished_at = timezone.now()
+            batch.rows_total = max(batch.rows_total, batch.rows_done)
+            batch.save(update_fields=_PUBLISHED_FIELDS)
     except Exception as exc:
         logger.exception("Retro import batch %s failed", batch.pk)
-        _mark_failed(batch, exc)
+        _mark_failed(batch, failure_reason(exc))
         raise
-    batch.state = RetroImportBatch.State.DONE
-    batch.finished_at = timezone.now()
-    batch.rows_total = max(batch.rows_total, batch.rows_done)
-    batch.save(update_fields=["state", "finished_at", "rows_total"])
+    _match_waiting_claims(batch)
     return batch
 
 
-def _flush(batch, writer, chunk, on_progress, on_errors):
+def _start_counting(batch):
+    """A (re)started import counts from zero: a retried one finds its first run's rows as duplicates."""
+    for name in ("rows_done", "rows_imported", "rows_duplicate", "rows_rejected", "rows_posted", "claims_matched"):
+        setattr(batch, name, 0)
+    batch.errors = []
+
+
+def _write_chunk(batch, writer, members, chunk):
+    """Write one chunk in the file's transaction and count it on the batch (in memory); returns its rejected rows."""
+    added = writer.write(chunk.prepared) if chunk.good else 0
+    posted = members.post(chunk.members)
     bad = chunk.bad
-    with transaction.atomic():
-        added = writer.write(chunk.prepared) if chunk.good else 0
-        batch.rows_done += chunk.good + len(bad)
-        batch.rows_imported += added
-        batch.rows_duplicate += chunk.good - added
-        batch.rows_rejected += len(bad)
-        room = MAX_STORED_ERRORS - len(batch.errors)
-        if bad and room > 0:
-            batch.errors = batch.errors + bad[:room]
-        batch.rows_total = max(batch.rows_total, batch.rows_done)
-        batch.save(
-            update_fields=[
-                "rows_done",
-                "rows_imported",
-                "rows_duplicate",
-                "rows_rejected",
-                "errors",
-                "rows_total",
-            ]
-        )
-    if on_errors and bad:
-        on_errors(bad)
-    if on_progress:
-        on_progress(batch)
+    if posted.errors:
+        bad = sorted(bad + posted.errors, key=lambda error: error["row"])
+    batch.rows_done += chunk.good + len(chunk.members) + len(chunk.bad)
+    batch.rows_imported += added
+    batch.rows_posted += posted.posted
+    batch.rows_duplicate += chunk.good - added + posted.duplicates
+    batch.rows_rejected += len(bad)
+    room = MAX_STORED_ERRORS - len(batch.errors)
+    if bad and room > 0:
+        batch.errors.extend(bad[:room])
+    batch.rows_total = max(batch.rows_total, batch.rows_done)
+    return bad
 
 
-def _mark_failed(batch, exc):
-    reason = f"The import stopped: {exc}"
+def failure_reason(exc):
+    """What a CSR reads on a failed batch: the cause, in words, and that nothing of the file went in."""
+    if isinstance(exc, UnicodeDecodeError):
+        cause = f"the file is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}): save it as CSV UTF-8"
+    elif isinstance(exc, DatabaseError):
+        cause = f"the database refused it: {_first_line(exc)}"
+    else:
+        cause = _first_line(exc)
+    return f"The import stopped: {cause}. Nothing of this file was imported."
+
+
+def _first_line(exc):
+    message = str(exc).strip()
+    if not message or message.startswith("[<class"):  # decimal's signals print as a list of classes
+        return f"an unexpected {type(exc).__name__}"
+    return message.splitlines()[0].rstrip(".")
+
+
+def _mark_failed(batch, reason):
+    """Record the failure once the file's transaction is rolled back: nothing of it is published."""
     if transaction.get_connection().needs_rollback:
         return  # inside a broken outer transaction nothing can be written; the caller sees the exception
+    errors = [*(batch.errors or [])[: MAX_STORED_ERRORS - 1], file_note(reason)]
     RetroImportBatch.objects.filter(pk=batch.pk).update(
         state=RetroImportBatch.State.FAILED,
         finished_at=timezone.now(),
-        errors=batch.errors + [{"row": None, "reason": reason, "original": []}],
+        rows_done=batch.rows_done,
+        rows_rejected=batch.rows_rejected,
+        rows_imported=0,
+        rows_duplicate=0,
+        rows_posted=0,
+        claims_matched=0,
+        errors=errors,
     )
     batch.refresh_from_db()
+
+
+def _match_waiting_claims(batch):
+    """Match the Outstanding claims this file's new transactions answer; the count goes on the batch.
+
+    The file is already published: a failure here is logged and left to the daily pass, which
+    retries every Outstanding claim, and the batch says so.
+    """
+    if not batch.rows_imported:
+        return
+    try:
+        # Its own (sub)transaction: a failure here must not leave a caller's transaction broken.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                sql.waiting_claim_keys_statement(), [batch.program_id, RetroClaimStatus.OUTSTANDING, batch.pk]
+            )
+            keys_by_type = {}
+            for transaction_type, match_key in cursor.fetchall():
+                keys_by_type.setdefault(transaction_type, []).append(match_key)
+        matched = 0
+        for transaction_type, match_keys in sorted(keys_by_type.items()):
+            result = reprocessing.match_waiting_claims(
+                program=batch.program, transaction_type=transaction_type, match_keys=match_keys
+            )
+            matched += sum(result.counts.get(status, 0) for status in MATCHED_OUTCOMES)
+    except Exception as exc:
+        logger.exception("Matching waiting claims after retro import batch %s failed", batch.pk)
+        note = f"The file is imported, but matching waiting claims stopped ({_first_line(exc)}): the daily pass will."
+        batch.errors = [*batch.errors, file_note(note)]
+        RetroImportBatch.objects.filter(pk=batch.pk).update(errors=batch.errors)
+        return
+    batch.claims_matched = matched
+    RetroImportBatch.objects.filter(pk=batch.pk).update(claims_matched=matched)
+
+
+def file_note(reason):
+    """An entry of the error report about the file as a whole, not one of its rows."""
+    return {"row": None, "field": "", "reason": reason, "original": []}
 
 
 def import_transaction_batch(*, program, transactions, started_by=None):

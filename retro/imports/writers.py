@@ -23,6 +23,9 @@ class CopyChunk:
 class CopyWriter:
     """PostgreSQL path: COPY the chunk's new rows straight into the pool, or through a staging table when needed.
 
+    Every chunk of a file goes into one transaction, the caller's: the rows are published when it
+    commits, all together, and a failure anywhere rolls all of them back.
+
     The direct path drops the rows whose source_id the program already has (looked up once a chunk
     clashed with one) and COPYs the rest into the table: no staging copy, no INSERT … SELECT. It falls
     back to the staging table and INSERT … ON CONFLICT DO NOTHING when the chunk repeats a source_id
@@ -46,10 +49,8 @@ class CopyWriter:
         return CopyChunk([_copy_line(row) for row in rows], [row["source_id"] for row in rows])
 
     def write(self, prepared):
+        """COPY one chunk into the pool inside the caller's transaction (the whole file's); returns rows added."""
         with connection.cursor() as cursor:
-            # Re-running an import skips what is already in: a crash that loses the last chunk's commit
-            # costs a re-run, never a wrong row, so the chunk need not wait for the WAL flush.
-            cursor.execute("SET LOCAL synchronous_commit = off")
             if prepared.distinct:
                 added = self._write_direct(cursor, prepared)
                 if added is not None:
@@ -69,7 +70,7 @@ class CopyWriter:
                 return 0
         prefix = f"{self.batch.program_id}\t{self.batch.pk}\t{_copy_moment(timezone.now())}\t"
         try:
-            # A savepoint, so a clash leaves the chunk's transaction usable.
+            # A savepoint, so a clash leaves the file's transaction usable.
             with transaction.atomic(), cursor.cursor.copy(self._sql["copy_direct"]) as copy:
                 copy.write((prefix + prefix.join(lines)).encode())
         except UniqueViolation:

@@ -3,6 +3,7 @@
 import csv
 import io
 
+from retro.imports.services import import_csv, start_import
 from retro.models import RetroClaimKey, RetroClaimKeyField
 from tests.factories import ProgramFactory
 
@@ -50,3 +51,14 @@ def mixed_rows():
         good_row(5),
         good_row(6, source_id=""),
     ]
+
+
+def import_text(program, text, *, channel="upload", **kwargs):
+    """Run the import service on CSV text, as the upload task and the command do; returns the batch."""
+    batch = start_import(program=program, channel=channel, file_name="pos.csv")
+    return import_csv(batch=batch, binary=io.BytesIO(text.encode()), **kwargs)
+
+
+def header_with(*columns):
+    """The helpers' header plus these columns (membership_number, attr_…)."""
+    return [*HEADER, *columns]

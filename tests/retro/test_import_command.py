@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from retro.imports.writers import CopyWriter
-from retro.models import RetroTransaction
+from retro.models import RetroImportBatch, RetroTransaction
 from tests.retro.import_helpers import HEADER, csv_text, good_row, mixed_rows, program_with_purchase_key
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +140,15 @@ def test_a_row_without_amount_and_a_tab_in_its_reference_round_trip(tmp_path):
     assert stored["POS-1"].match_key == "par01|2023-05-20|a b"
     assert stored["POS-2"].amount is None and stored["POS-2"].match_key == "par01|2023-05-20|r2"
     assert stored["POS-3"].amount.to_eng_string() == "12.50" and stored["POS-3"].match_key == "par01|2023-05-20|x\\|y"
+
+
+def test_a_file_that_breaks_half_way_imports_nothing_and_says_why(program, tmp_path):
+    path = tmp_path / "pos.csv"
+    good = csv_text([good_row(n) for n in range(1, 400)])  # past the header's first block of text
+    path.write_bytes(good.encode() + "POS-99,2023-05-20,23:30,PAR01,R\xe9,12.50,EUR\n".encode("latin-1"))
+    with pytest.raises(CommandError) as caught:
+        call_command("import_retro_transactions", str(path), "--program", "shop", "--chunk-size", "100")
+    assert "failed. The import stopped: the file is not valid UTF-8 (byte 0xe9)" in str(caught.value)
+    assert "Nothing of this file was imported." in str(caught.value)
+    assert not RetroTransaction.objects.exists()
+    assert RetroImportBatch.objects.get().state == RetroImportBatch.State.FAILED

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
+from retro.imports import limits, writers
 from retro.models import RetroImportBatch, RetroTransaction
 from tests.retro.import_helpers import csv_text, mixed_rows, program_with_purchase_key
 
@@ -150,3 +152,71 @@ def test_the_progress_bar_follows_a_running_import_until_done(roles, supervisor,
     page.wait_for_selector("#import-progress[data-state=done]", timeout=5000)
     assert page.locator("#count-imported").inner_text() == "990"
     assert page.locator("#error-report-link").is_visible()
+
+
+def _media_files(settings):
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_the_uploaded_file_is_deleted_once_imported(
+    client, supervisor, program, settings, django_capture_on_commit_callbacks
+):
+    client.force_login(supervisor)
+    response = _upload(client, program, csv_text(mixed_rows()), capture=django_capture_on_commit_callbacks)
+    assert RetroImportBatch.objects.get().state == "done"
+    assert _media_files(settings) == []
+    page = client.get(response["Location"]).content.decode()
+    assert "The uploaded file has been deleted." in page
+
+
+def test_the_uploaded_file_is_deleted_when_its_import_fails_too(
+    client, supervisor, program, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(self, prepared):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(writers.CopyWriter, "write", broken)
+    client.force_login(supervisor)
+    response = _upload(client, program, csv_text(mixed_rows()), capture=django_capture_on_commit_callbacks)
+    batch = RetroImportBatch.objects.get()
+    assert batch.state == "failed" and _media_files(settings) == []
+    page = client.get(response["Location"]).content.decode()
+    assert "The import stopped: disk full. Nothing of this file was imported." in page
+    assert not RetroTransaction.objects.exists()
+
+
+def test_a_file_over_the_size_cap_is_refused_before_it_is_kept(client, supervisor, program, settings, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_UPLOAD_BYTES", 1024)
+    client.force_login(supervisor)
+    text = csv_text([mixed_rows()[0]] * 40)
+    assert len(text) > 1024
+    response = client.post(URL, {"program": program.pk, "file": SimpleUploadedFile("big.csv", text.encode())})
+    assert response.status_code == 200
+    assert "The file is larger than 100 MB: split it, or use the import command instead." in response.content.decode()
+    assert not RetroImportBatch.objects.exists() and _media_files(settings) == []
+
+
+def test_the_batch_page_lists_the_first_rejected_rows_with_field_and_reason(
+    client, supervisor, program, django_capture_on_commit_callbacks
+):
+    client.force_login(supervisor)
+    response = _upload(client, program, csv_text(mixed_rows()), capture=django_capture_on_commit_callbacks)
+    page = client.get(response["Location"]).content.decode()
+    assert "<td>5</td><td>amount</td><td>amount: Enter an amount such as 12.50.</td>" in page
+    assert 'id="count-posted">0</dd>' in page and 'id="count-matched">0</dd>' in page
+
+
+def test_the_upload_page_says_the_file_is_deleted_once_imported(client, supervisor, program):
+    client.force_login(supervisor)
+    page = client.get(URL).content.decode()
+    assert "The uploaded file is deleted once" in page and "100 MB" in page
+
+
+def test_the_upload_still_checks_the_csrf_token(supervisor, program):
+    # The view takes its CSRF check inside, after the size cap is in place: it must still refuse a forged post.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(supervisor)
+    response = client.post(URL, {"program": program.pk, "file": SimpleUploadedFile("x.csv", b"source_id\n1\n")})
+    assert response.status_code == 403
+    assert not RetroImportBatch.objects.exists()

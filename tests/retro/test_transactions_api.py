@@ -1,5 +1,7 @@
 """The retro transactions API: batch import (good and bad rows, re-posting, 400s) and search; who may use it."""
 
+import json
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -47,7 +49,7 @@ def test_posting_the_same_batch_again_adds_nothing(supervisor, program):
     rows = [good_row(n) for n in range(1, 4)]
     client.post(BATCH_URL, _batch(rows), format="json")
     again = client.post(BATCH_URL, _batch(rows), format="json").json()
-    assert again == {"imported": 0, "duplicates": 3, "rejected": []}
+    assert again == {"imported": 0, "posted": 0, "duplicates": 3, "rejected": [], "claims_matched": 0}
     assert RetroTransaction.objects.count() == 3
 
 
@@ -159,5 +161,61 @@ def test_numbers_are_accepted_and_nested_values_rejected(supervisor, program):
     rows = [good_row(1, amount=12.5, reference=1001), good_row(2, reference={"no": "objects"})]
     body = client_for(supervisor).post(BATCH_URL, _batch(rows), format="json").json()
     assert body["imported"] == 1
-    assert body["rejected"] == [{"row": 2, "reason": '{"no": "objects"} is not a text or number value'}]
+    assert [(r["row"], r["field"], r["reason"]) for r in body["rejected"]] == [
+        (2, "reference", '{"no": "objects"} is not a text or number value')
+    ]
     assert RetroTransaction.objects.get().reference == "1001"
+
+
+# Values that once cost a 500: each is a 400 with its row error when it is all the batch has
+
+
+def _raw_post(user, body):
+    """The body as JSON text, escapes and all: a lone surrogate cannot go through the test client's encoder."""
+    return client_for(user).post(BATCH_URL, json.dumps(body), content_type="application/json")
+
+
+def _row_without_date(n, **values):
+    row = good_row(n, **values)
+    row.pop("transaction_date")
+    return row
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "reason"),
+    [
+        (good_row(1, amount=1e30), "amount", "amount: The amount is far too large to be a transaction's amount."),
+        (good_row(1, amount="1e30"), "amount", "amount: The amount is far too large to be a transaction's amount."),
+        (_row_without_date(1, occurred_at="9999-12-31T23:59:59"), "occurred_at", "is in the future"),
+        (good_row(1, reference="R\u00001"), "reference", "reference contains a NUL character"),
+        (good_row(1, source_id="POS-\ud800"), "source_id", "source_id contains a broken character"),
+        (good_row(1, attr_note="\udfff"), "attr_note", "attr_note contains a broken character"),
+    ],
+)
+def test_values_that_cannot_be_stored_are_a_400_with_the_row_error(supervisor, program, row, field, reason):
+    response = _raw_post(supervisor, _batch([row]))
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert (body["imported"], body["duplicates"], body["posted"]) == (0, 0, 0)
+    (rejected,) = body["rejected"]
+    assert (rejected["row"], rejected["field"]) == (1, field) and reason in rejected["reason"]
+    assert "\u0000" not in response.content.decode() and "\\u0000" not in response.content.decode()
+    assert not RetroTransaction.objects.exists()
+    assert RetroImportBatch.objects.get().state == "done"
+
+
+def test_the_same_values_beside_a_good_row_are_rejected_and_the_good_row_goes_in(supervisor, program):
+    rows = [good_row(1), good_row(2, amount=1e30), _row_without_date(3, occurred_at="9999-12-31T23:59:59")]
+    rows += [good_row(4, reference="R\u00004"), good_row(5, source_id="POS-\ud800")]
+    response = _raw_post(supervisor, _batch(rows))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["imported"] == 1 and [r["row"] for r in body["rejected"]] == [2, 3, 4, 5]
+    assert body["rejected"][3]["original"]["source_id"] == "POS-\ufffd"
+    assert list(RetroTransaction.objects.values_list("source_id", flat=True)) == ["POS-1"]
+
+
+@pytest.mark.parametrize("code", ["sh\u0000op", "sh\ud800op"])
+def test_a_program_code_that_cannot_be_stored_is_a_400(supervisor, program, code):
+    response = _raw_post(supervisor, _batch([good_row(1)], program_code=code))
+    assert response.status_code == 400 and "program" in response.json()

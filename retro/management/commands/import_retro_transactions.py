@@ -1,4 +1,4 @@
-"""import_retro_transactions FILE --program CODE: stream a CSV of retro transactions into the pool."""
+"""import_retro_transactions FILE --program CODE: a CSV of retro transactions into the pool, whole or not at all."""
 
 import sys
 import time
@@ -20,16 +20,19 @@ from retro.imports.services import (
 
 class Command(BaseCommand):
     help = (
-        "Import a CSV file of retro transactions (PostgreSQL: COPY new rows straight into the pool, through a "
-        "staging table only when a chunk repeats known rows). Known source ids are skipped; rejected rows go "
-        "to an error report CSV."
+        "Import a CSV file of retro transactions, whole or not at all (one transaction; COPY new rows straight "
+        "into the pool, through a staging table only when a chunk repeats known rows). Rows with a "
+        "membership_number are posted to that member. Known source ids are skipped; rejected rows go to an "
+        "error report CSV; waiting claims the new transactions answer are matched at once."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV file with a header line (UTF-8)")
         parser.add_argument("--program", required=True, help="program code, e.g. shop")
         parser.add_argument("--errors", help="error report path (default: FILE.errors.csv next to the file)")
-        parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE, help="rows per committed chunk")
+        parser.add_argument(
+            "--chunk-size", type=int, default=CHUNK_SIZE, help="rows per chunk (written and counted together)"
+        )
         parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar on stderr")
 
     def handle(self, *args, file, program, errors, chunk_size, no_progress, **options):
@@ -62,6 +65,11 @@ class Command(BaseCommand):
                     )
                 except ImportFileError as exc:
                     raise CommandError(str(exc))
+                except Exception as exc:
+                    # The service logged the cause and marked the batch failed: nothing of the file is in.
+                    batch.refresh_from_db()
+                    reasons = [e["reason"] for e in batch.errors if e.get("row") is None]
+                    raise CommandError(f"Import #{batch.pk} failed. {reasons[-1] if reasons else exc}") from exc
                 finally:
                     report.finish()
                     if progress:
@@ -69,7 +77,8 @@ class Command(BaseCommand):
 
         self.stdout.write(
             f"Import #{batch.pk}: {batch.rows_done:,} rows, {batch.rows_imported:,} imported, "
-            f"{batch.rows_duplicate:,} duplicates, {batch.rows_rejected:,} rejected."
+            f"{batch.rows_duplicate:,} duplicates, {batch.rows_rejected:,} rejected, "
+            f"{batch.rows_posted:,} posted to members; {batch.claims_matched:,} waiting claims matched."
         )
         if batch.rows_rejected:
             self.stdout.write(f"Error report: {errors_path}")
@@ -92,7 +101,8 @@ class ProgressBar:
         rate = done / max(time.perf_counter() - self.started, 1e-6)
         self.stream.write(
             f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} {done:,}/{self.total:,} rows "
-            f"· {batch.rows_imported:,} new · {batch.rows_duplicate:,} dup · {batch.rows_rejected:,} bad "
+            f"· {batch.rows_imported:,} new · {batch.rows_posted:,} posted · {batch.rows_duplicate:,} dup "
+            f"· {batch.rows_rejected:,} bad "
             f"· {rate:,.0f} rows/s"
         )
         self.stream.flush()
