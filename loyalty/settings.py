@@ -177,6 +177,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = BASE_DIR / "media"
+# A partner's batch of 10,000 transactions is a few MB of JSON; Django's default cap is 2.5 MB.
+# (CSV files go through the upload screen, which has its own 100 MB cap.)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

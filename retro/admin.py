@@ -235,10 +235,21 @@ class RetroSettingsAdmin(admin.ModelAdmin):
                     "max_transaction_age_days",
                     "transaction_lifetime_days",
                     "enrolment_buffer_days",
+                    "max_transaction_amount",
                 ]
             },
         ),
-        ("Processing", {"fields": ["reprocessing_enabled", "approval_required", "auto_approve_max_points"]}),
+        (
+            "Processing",
+            {
+                "fields": [
+                    "reprocessing_enabled",
+                    "approval_required",
+                    "auto_approve_max_points",
+                    "review_above_points",
+                ]
+            },
+        ),
         (
             "Member notifications",
             {
@@ -248,6 +259,8 @@ class RetroSettingsAdmin(admin.ModelAdmin):
                     "notify_already_claimed",
                     "notify_failed",
                     "notify_not_matched",
+                    "notify_rejected",
+                    "notify_reversed",
                 ]
             },
         ),
@@ -325,6 +338,8 @@ class RetroImportBatchAdmin(ReadOnlyAdmin):
         "rows_imported",
         "rows_duplicate",
         "rows_rejected",
+        "rows_posted",
+        "claims_matched",
         "started_by",
         "started_at",
     ]

@@ -16,7 +16,11 @@ class ApprovalLimit(models.Model):
         ordering = ["program", "lifecycle", "role__name"]
         constraints = [
             models.UniqueConstraint(fields=["program", "lifecycle", "role"], name="one_approval_limit_per_role"),
-            models.CheckConstraint(condition=models.Q(max_value__gte=0), name="approval_limit_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(max_value__gte=0),
+                name="approval_limit_not_negative",
+                violation_error_message="The limit cannot be negative.",
+            ),
         ]
 
     def __str__(self):

@@ -141,15 +141,14 @@ class Membership(models.Model):
     class Meta:
         ordering = ["program__name", "membership_number"]
         indexes = [
-            models.Index(
-                OpClass(Upper("membership_number"), name="text_pattern_ops"), name="membership_number_prefix"
-            ),
+            models.Index(OpClass(Upper("membership_number"), name="text_pattern_ops"), name="membership_number_prefix"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["member", "program"], name="one_membership_per_program"),
             models.CheckConstraint(
                 condition=models.Q(expires_on__isnull=True) | models.Q(expires_on__gte=models.F("joined_on")),
                 name="membership_expires_after_joining",
+                violation_error_message="The membership cannot expire before the member joined.",
             ),
         ]
 

@@ -24,6 +24,7 @@ class EarningRuleSet(models.Model):
             models.CheckConstraint(
                 condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
                 name="rule_set_ends_after_start",
+                violation_error_message="The end date must be on or after the start date.",
             ),
         ]
 

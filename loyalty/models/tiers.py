@@ -42,9 +42,13 @@ class TierPeriod(models.Model):
             models.CheckConstraint(
                 condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
                 name="tier_period_ends_after_start",
+                violation_error_message="A tier period must end on or after the day it starts.",
             ),
             models.UniqueConstraint(
-                fields=["membership"], condition=models.Q(valid_to__isnull=True), name="one_open_tier_period"
+                fields=["membership"],
+                condition=models.Q(valid_to__isnull=True),
+                name="one_open_tier_period",
+                violation_error_message="This membership already has an open tier period: give it an end date first.",
             ),
         ]
 

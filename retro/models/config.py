@@ -61,6 +61,7 @@ class RetroClaimKeyField(models.Model):
                 condition=(models.Q(field="attribute") & ~models.Q(attribute_name=""))
                 | (~models.Q(field="attribute") & models.Q(attribute_name="")),
                 name="attribute_name_only_for_attributes",
+                violation_error_message="Give an attribute name for a named extra attribute, and only for one.",
             ),
         ]
 
@@ -124,8 +125,13 @@ class RetroSettings(models.Model):
                 condition=(models.Q(submission_limit_count__isnull=True) & models.Q(submission_limit_days__isnull=True))
                 | (models.Q(submission_limit_count__isnull=False) & models.Q(submission_limit_days__isnull=False)),
                 name="submission_limit_needs_count_and_days",
+                violation_error_message="A submission limit needs both a number of claims and a number of days.",
             ),
-            models.CheckConstraint(condition=models.Q(max_transaction_amount__gt=0), name="max_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(max_transaction_amount__gt=0),
+                name="max_amount_positive",
+                violation_error_message="The maximum amount must be more than zero.",
+            ),
         ]
 
     def __str__(self):

@@ -100,7 +100,10 @@ def test_with_the_broker_down_the_csr_form_and_the_portal_answer_as_usual(redis,
     assert pending_messages() == []
 
 
-def test_with_the_broker_down_an_upload_is_accepted_and_imported_when_it_is_back(redis, program, supervisor, client):
+def test_with_the_broker_down_an_upload_is_accepted_and_imported_when_it_is_back(
+    redis, program, supervisor, client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path  # the uploaded file is kept there until the import reads it
     client.force_login(supervisor)
     upload = io.BytesIO(csv_text([good_row(n) for n in range(5)]).encode())
     upload.name = "pos.csv"

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from retro.models import RetroClaim, RetroClaimKey, RetroTransaction
+from retro.models import RetroClaim, RetroClaimKey, RetroSettings, RetroTransaction
 from retro.services import submit_retro_claim
 from tests.retro.factories import (
     RetroClaimFactory,
@@ -262,3 +262,16 @@ def test_removing_a_part_needs_no_confirmation(admin_client_, program, django_ca
     assert response.status_code == 302
     assert RetroClaimKey.objects.get(pk=key.pk).version == 2
 
+
+
+def test_a_settings_form_breaking_a_rule_says_so_in_words(admin_client_, program):
+    settings_row = RetroSettings.objects.get(program=program)
+    url = reverse("admin:retro_retrosettings_change", args=[settings_row.pk])
+    form = admin_client_.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(program=program.pk, submission_limit_count=5, submission_limit_days="", max_transaction_amount="0")
+    response = admin_client_.post(url, data)
+    errors = str(response.context["adminform"].form.errors)
+    assert "A submission limit needs both a number of claims and a number of days." in errors, errors
+    assert "The maximum amount must be more than zero." in errors, errors
+    assert "is violated" not in response.content.decode()
