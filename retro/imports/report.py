@@ -2,6 +2,8 @@
 
 import csv
 
+from loyalty.spreadsheets import BOM, safe_cell
+
 
 def _pairs(original):
     """[column, value] pairs of a row as the file had it, or None for a line that did not fit the header."""
@@ -54,7 +56,7 @@ def report_line(error, columns):
         cells = original  # a line with the wrong number of cells: written as it came
     else:
         cells = []
-    return [error.get("row") or "", error.get("reason", ""), *cells]
+    return [error.get("row") or "", safe_cell(error.get("reason", "")), *(safe_cell(cell) for cell in cells)]
 
 
 class _Echo:
@@ -69,6 +71,6 @@ def error_report_lines(batch):
     writer = csv.writer(_Echo())
     errors = batch.errors or []
     columns = _columns_of(errors)
-    yield writer.writerow(["row", "reason", *columns])
+    yield BOM + writer.writerow(["row", "reason", *columns])
     for error in errors:
         yield writer.writerow(report_line(error, columns))

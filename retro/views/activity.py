@@ -1,8 +1,6 @@
 """Retro Claim Activity (program-wide, seed 001): filters, sortable grid, CSV export, claim detail, decisions."""
 
 import csv
-import re
-from decimal import Decimal
 from itertools import chain
 
 from django.contrib import messages
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from loyalty.lifecycle.decisions import refusal_for
 from loyalty.pagination import CappedPaginator, serial_plans
+from loyalty.spreadsheets import BOM, safe_cell
 from retro import services
 from retro.decisions import RETRO_CLAIM_APPROVALS
 from retro.filters import RetroClaimFilter
@@ -81,25 +80,6 @@ class _Echo:
         return value
 
 
-# Spreadsheets run a cell starting with one of these as a formula (a leading TAB or CR too).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-# Excel reads a UTF-8 file as UTF-8 (Zoë, not ZoÃ«) only when it starts with a byte order mark.
-BOM = "\ufeff"
-
-
-def _cell(value):
-    """A value as a spreadsheet should show it: numbers as numbers, text that would run as a formula quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, int | Decimal | float) and not isinstance(value, bool):
-        return value
-    text = str(value)
-    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
-        return f"'{text}"  # a leading quote keeps it text
-    return text
-
-
 EXPORT_HEADER = [
     "claim", "program", "member_number", "member_name", "membership_number", "channel", "status",
     "transaction_type", "transaction_date", "key_values", "submitted_at", "submitted_by",
@@ -122,7 +102,7 @@ def _export_rows(claims):
             _export_points(claim), claim.failure_reason, claim.attempt_count,
             claim.resolved_at.isoformat() if claim.resolved_at else "",
         ]  # fmt: skip
-        yield writer.writerow([_cell(value) for value in row])
+        yield writer.writerow([safe_cell(value) for value in row])
 
 
 def _export_points(claim):

@@ -137,3 +137,26 @@ def test_an_incomplete_rule_is_a_form_error(spec, field):
         EarningRule(rule_set=rs, name="Draft rule", **spec).full_clean()
 
     assert field in caught.value.message_dict
+
+
+def test_the_database_itself_refuses_queryset_updates_of_a_used_sets_rules_and_dates(used_set):
+    # Issue 9: the guard lived in save() only; an update() changed what past postings said they earned.
+    with pytest.raises(IntegrityError, match="can no longer be edited"), transaction.atomic():
+        EarningRule.objects.filter(rule_set=used_set).update(points=500)
+    with pytest.raises(IntegrityError, match="can no longer be edited"), transaction.atomic():
+        EarningRuleSet.objects.filter(pk=used_set.pk).update(valid_from=D(2023, 1, 2))
+    with pytest.raises(IntegrityError, match="can no longer be edited"), transaction.atomic():
+        EarningRule.objects.filter(rule_set=used_set).delete()
+    assert used_set.rules.get().points == 98
+
+
+def test_the_database_lets_an_unused_set_change_and_an_open_used_set_be_closed_after_its_last_date():
+    program = shop()
+    unused = rule_set(program, "Next year", D(2030, 1, 1), rules=[fixed(5)])
+    EarningRule.objects.filter(rule_set=unused).update(points=6)
+    open_set = rule_set(program, "Open", D(2023, 1, 1), rules=[fixed(10)])
+    services.post_activity(membership=member(program), kind="purchase", source="pos", occurred_on=D(2023, 3, 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EarningRuleSet.objects.filter(pk=open_set.pk).update(valid_to=D(2023, 2, 1))  # before its last valued date
+    EarningRuleSet.objects.filter(pk=open_set.pk).update(valid_to=D(2023, 12, 31))
+    assert unused.rules.get().points == 6

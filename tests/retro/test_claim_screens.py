@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from loyalty.models import ApprovalLimit
+from loyalty.spreadsheets import safe_cell
 from retro import services
 from retro.models import RetroClaim, RetroSettings
 from tests.factories import LocationFactory, MemberFactory, MembershipFactory, UserFactory
@@ -467,9 +468,7 @@ def test_the_csv_export_starts_with_a_bom_so_spreadsheets_read_utf8(client, csr,
     ],
 )
 def test_export_cells_quote_formulas_and_keep_numbers(value, cell):
-    from retro.views.activity import _cell
-
-    assert _cell(value) == cell
+    assert safe_cell(value) == cell
 
 
 def test_the_csv_export_escapes_formula_text_but_not_numbers(client, csr, program):

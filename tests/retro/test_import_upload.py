@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from retro.imports import limits, writers
+from retro.imports.report import report_line
 from retro.models import RetroImportBatch, RetroTransaction
 from tests.retro.import_helpers import csv_text, mixed_rows, program_with_purchase_key
 
@@ -46,7 +47,9 @@ def test_an_upload_imports_good_rows_and_reports_bad_ones(
 
     report = client.get(f"{URL}{batch.pk}/errors.csv")
     assert report["Content-Type"].startswith("text/csv")
-    lines = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
+    body = b"".join(report.streaming_content).decode()
+    assert body.startswith("\ufeff")  # a BOM: spreadsheets read the file as UTF-8
+    lines = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
     assert lines[0][:3] == ["row", "reason", "source_id"]
     assert [line[0] for line in lines[1:]] == ["3", "5", "7"]
     assert lines[2][1].startswith("amount") and "twelve" in lines[2]
@@ -127,7 +130,7 @@ def test_supervisor_uploads_a_file_and_downloads_the_error_report(roles, supervi
 
     with page.expect_download() as download_info:
         page.click("#error-report-link")
-    report = Path(download_info.value.path()).read_text()
+    report = Path(download_info.value.path()).read_text(encoding="utf-8-sig")  # the BOM makes spreadsheets read UTF-8
     assert report.splitlines()[0].startswith("row,reason,source_id")
     assert len(report.splitlines()) == 4
 
@@ -220,3 +223,8 @@ def test_the_upload_still_checks_the_csrf_token(supervisor, program):
     response = client.post(URL, {"program": program.pk, "file": SimpleUploadedFile("x.csv", b"source_id\n1\n")})
     assert response.status_code == 403
     assert not RetroImportBatch.objects.exists()
+
+
+def test_the_error_report_keeps_formula_text_from_running_and_numbers_as_they_were():
+    error = {"row": 4, "reason": "amount: bad", "original": [["reference", '=HYPERLINK("x")'], ["amount", "-12.50"]]}
+    assert report_line(error, ["reference", "amount"]) == [4, "amount: bad", '\'=HYPERLINK("x")', "-12.50"]
