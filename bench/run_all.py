@@ -1,6 +1,7 @@
 """Run every bench/bench_*.py and rewrite docs/benchmarks.md with what they printed (make bench)."""
 
 import datetime as dt
+import os
 import platform
 import subprocess
 import sys
@@ -8,6 +9,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "docs" / "benchmarks.md"
+sys.path.insert(0, str(HERE.parent))
+
+
+def checkpoint():
+    """Write out what the previous benchmark left dirty, so its flush does not run during the next one."""
+    import psycopg
+
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        from loyalty.embedded_database import database_url
+
+        url = database_url("postgres")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
 
 
 def main(selected):
@@ -15,6 +30,7 @@ def main(selected):
     sections = []
     for script in scripts:
         print(f"== {script.name}", flush=True)
+        checkpoint()
         proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=HERE)
         print(proc.stdout, end="")
         if proc.returncode != 0:
