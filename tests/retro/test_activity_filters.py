@@ -191,3 +191,13 @@ def test_a_member_name_too_many_members_share_asks_for_more_of_it(client, csr, p
     assert grid_numbers(response) == []
     assert "More than 2 members have “dupont” in their name: type more of it" in html
     assert len(grid_numbers(client.get(ACTIVITY, {"member": "anne dupont"}))) == 1
+
+
+def test_times_are_shown_in_the_programs_zone_with_its_label(client, csr, program):
+    claim = RetroClaimFactory(
+        membership=member_in(program), submitted_at=dt.datetime(2026, 7, 14, 22, 15, tzinfo=dt.UTC)
+    )
+    client.force_login(csr)
+    assert "2026-07-15 00:15 CEST" in client.get(ACTIVITY).text  # Europe/Paris, the program's zone
+    detail = client.get(reverse("retro-claim-detail", args=[claim.number])).text
+    assert "2026-07-15 00:15 CEST" in detail
