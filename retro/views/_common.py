@@ -7,8 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 
 from loyalty.idempotency import KeyProblem, respond_once
+from loyalty.selectors import member_with_memberships
 from retro import services
 from retro.forms import RetroClaimSubmitForm
 from retro.keys import key_fields_for
@@ -28,6 +30,14 @@ def staff_screen(permission):
         return login_required(permission_required(permission, raise_exception=True)(view))
 
     return decorate
+
+
+def member_or_404(member_number):
+    """The member with this number, memberships preloaded, or the layout's 404."""
+    member = member_with_memberships(member_number)
+    if member is None:
+        raise Http404(f"No member has the number “{member_number}”.")
+    return member
 
 
 def paginate(request, queryset, size=PAGE_SIZE):

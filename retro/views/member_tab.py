@@ -1,17 +1,17 @@
 """The member profile's Retro claims tab: submit a claim for the member and list their claims."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from loyalty.selectors import member_with_memberships
 from retro import selectors
 from retro.models import RetroClaim
 from retro.views._common import (
     claim_submission,
     flash_outcome,
     in_member_profile,
+    member_or_404,
     outcome_of,
     paginate,
     staff_screen,
@@ -20,9 +20,7 @@ from retro.views._common import (
 
 @staff_screen("retro.view_retroclaim")
 def member_retro_claims(request, member_number):
-    member = member_with_memberships(member_number)
-    if member is None:
-        raise Http404(f"No member has the number “{member_number}”.")
+    member = member_or_404(member_number)
     memberships = list(member.memberships.all())
     can_submit = request.user.has_perm("retro.add_retroclaim")
     if request.method == "POST" and not can_submit:

@@ -6,25 +6,28 @@ tab with the claim form filled in from it, so the CSR checks the details with th
 
 from urllib.parse import urlencode
 
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-from loyalty.selectors import member_with_memberships
 from retro import keys
 from retro.filters import RetroPoolFilter
 from retro.matching import program_today
 from retro.selectors import claimable_dates, program_locations, retro_pool_for_claims, transaction_types_for
-from retro.views._common import choose_membership, in_member_profile, paginate, query_without_page, staff_screen
+from retro.views._common import (
+    choose_membership,
+    in_member_profile,
+    member_or_404,
+    paginate,
+    query_without_page,
+    staff_screen,
+)
 
 RESULTS_TARGET = "pool-results"
 
 
 @staff_screen("retro.view_retrotransaction")
 def member_retro_pool(request, member_number):
-    member = member_with_memberships(member_number)
-    if member is None:
-        raise Http404(f"No member has the number “{member_number}”.")
+    member = member_or_404(member_number)
     memberships = list(member.memberships.all())
     membership = choose_membership(memberships, request.GET.get("membership"))
     context = {
