@@ -152,7 +152,7 @@ def test_the_database_itself_refuses_queryset_updates_of_a_used_sets_rules_and_d
 
 def test_the_database_lets_an_unused_set_change_and_an_open_used_set_be_closed_after_its_last_date():
     program = shop()
-    unused = rule_set(program, "Next year", D(2030, 1, 1), rules=[fixed(5)])
+    unused = rule_set(program, "Before launch", D(2020, 1, 1), D(2022, 12, 31), rules=[fixed(5)])
     EarningRule.objects.filter(rule_set=unused).update(points=6)
     open_set = rule_set(program, "Open", D(2023, 1, 1), rules=[fixed(10)])
     services.post_activity(membership=member(program), kind="purchase", source="pos", occurred_on=D(2023, 3, 1))
