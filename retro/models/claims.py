@@ -59,6 +59,10 @@ class RetroClaim(FSMModelMixin, models.Model):
     member_message = models.TextField(
         blank=True, help_text="What the member is told of a rejection or reversal; the reason stays internal."
     )
+    # The member's search name (Member.search_name), kept by database triggers (migration 0010) through
+    # inserts, COPY, renames and moved memberships: the grid sorts claims by member off their own
+    # table, not through a join to a million memberships and members for every page.
+    member_name = models.CharField(max_length=201, blank=True, default="", editable=False)
     notifications_sent = models.JSONField(
         default=list, blank=True, editable=False, help_text="Outcomes already emailed, so a retried task sends once."
     )
@@ -88,6 +92,11 @@ class RetroClaim(FSMModelMixin, models.Model):
             models.Index(fields=["program", "number"], name="retro_claim_program_number"),
             models.Index(fields=["channel", "submitted_at", "id"], name="retro_claim_channel_time"),
             models.Index(fields=["channel", "number"], name="retro_claim_channel_number"),
+            # Sorted by status within a channel or program (api claims are all recent: a walk of
+            # (status, submitted_at) would pass every older claim first).
+            models.Index(fields=["channel", "status", "submitted_at", "id"], name="retro_claim_channel_status"),
+            models.Index(fields=["program", "status", "submitted_at", "id"], name="retro_claim_program_status"),
+            models.Index(fields=["member_name", "id"], name="retro_claim_member_name"),
             # The "Needs key values" filter: claims a key change left unmatchable ("!c…" keys).
             models.Index(
                 fields=["submitted_at", "id"],

@@ -18,7 +18,13 @@ from retro.decisions import RETRO_CLAIM_APPROVALS
 from retro.filters import RetroClaimFilter
 from retro.forms import RetroClaimDecisionForm
 from retro.models import RetroClaimStatus
-from retro.selectors import location_name, retro_claim_history, retro_claims_visible_to
+from retro.selectors import (
+    location_name,
+    retro_claim_history,
+    retro_claims_in_scope,
+    retro_claims_visible_to,
+    with_points_and_reversals,
+)
 from retro.views._common import (
     PAGE_SIZE,
     claim_outcome,
@@ -29,6 +35,12 @@ from retro.views._common import (
     transaction_heading,
 )
 
+# What a grid row shows (claim_grid.html): a page reads these columns alone, not the claims' JSON.
+GRID_COLUMNS = [
+    "number", "submitted_at", "status", "channel", "transaction_date", "failure_reason", "activity_id",
+    "program__name", "program__time_zone", "membership__membership_number", "membership__member__member_number",
+    "membership__member__first_name", "membership__member__last_name",
+]  # fmt: skip
 SORT_COLUMNS = [("Claim", "number"), ("Submitted", "submitted"), ("Status", "status"), ("Member", "member")]
 # Claims counted at most ("5,000+") and, when no more match, sorted on their own rather than found
 # by walking a sort's index (loyalty.pagination): a pending queue, a new program, a few days.
@@ -50,17 +62,19 @@ def _sort_headers(request):
 
 @staff_screen("retro.view_retroclaim")
 def retro_claim_activity(request):
-    visible = retro_claims_visible_to(request.user)
-    claim_filter = RetroClaimFilter(request.GET or None, queryset=visible)
+    in_scope = retro_claims_in_scope(request.user)
+    claim_filter = RetroClaimFilter(request.GET or None, queryset=in_scope)
     claims = claim_filter.qs
     # The count reads at most 5,001 claims ("5,000+"); a page's ids come from the filters and the sort
-    # alone, then its 20 rows by id with only the relations the grid shows (see CappedPaginator).
-    rows = visible.select_related(None).select_related("program", "membership__member")
+    # alone, then its 20 rows by id with only the relations the grid shows (see CappedPaginator),
+    # then their points and reversals.
+    rows = in_scope.select_related("program", "membership__member").only(*GRID_COLUMNS)
     paginator = CappedPaginator(
         claims, PAGE_SIZE, cap=COUNT_CAP, rows=rows, narrow=not claim_filter.sorted_by_filter_index
     )
     with serial_plans():
         page = paginator.get_page(request.GET.get("page"))
+        with_points_and_reversals(page.object_list)
     export_query = query_without_page(request)
     context = {
         "filter": claim_filter,
