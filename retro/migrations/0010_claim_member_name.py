@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="retroclaim",
             name="member_name",
-            field=models.CharField(blank=True, default="", editable=False, max_length=201),
+            field=models.CharField(blank=True, db_default="", default="", editable=False, max_length=201),
         ),
         migrations.RunPython(run_statements(CREATE), run_statements(DROP)),
         migrations.AddIndex(

@@ -62,7 +62,7 @@ class RetroClaim(FSMModelMixin, models.Model):
     # The member's search name (Member.search_name), kept by database triggers (migration 0010) through
     # inserts, COPY, renames and moved memberships: the grid sorts claims by member off their own
     # table, not through a join to a million memberships and members for every page.
-    member_name = models.CharField(max_length=201, blank=True, default="", editable=False)
+    member_name = models.CharField(max_length=201, blank=True, default="", db_default="", editable=False)
     notifications_sent = models.JSONField(
         default=list, blank=True, editable=False, help_text="Outcomes already emailed, so a retried task sends once."
     )
