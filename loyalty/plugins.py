@@ -31,6 +31,8 @@ class ProfileLink:
     template: str = ""
     context: Callable | None = None
     order: int = 100  # tabs and actions are shown by this, then in the order they were registered
+    group: str = ""  # a "More" action's submenu heading, e.g. "Retro Claim" (seed 000: More > Retro Claim > Airline)
+    modal: bool = False  # a "More" action that opens in a dialog over the profile (its URL serves the step partials)
 
 
 @dataclass(frozen=True)

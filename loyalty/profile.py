@@ -16,7 +16,8 @@ def _resolve(link, user, member):
     if link.url_name == "member-profile-tab":
         kwargs["tab"] = link.key
     try:
-        return {"key": link.key, "label": link.label, "url": reverse(link.url_name, kwargs=kwargs)}
+        url = reverse(link.url_name, kwargs=kwargs)
+        return {"key": link.key, "label": link.label, "url": url, "group": link.group, "modal": link.modal}
     except NoReverseMatch:
         return None
 

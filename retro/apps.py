@@ -10,12 +10,16 @@ CSR_PERMISSIONS = [
     "retro.add_retroclaim",
     "retro.withdraw_retroclaim",
     "retro.view_retrotransaction",
+    "retro.add_flightclaim",
+    "retro.view_flightclaim",
+    "retro.view_flight",
 ]
 SUPERVISOR_PERMISSIONS = [
     "retro.approve_retroclaim",
     "retro.reverse_retroclaim",
     "retro.add_retrotransaction",
     "retro.view_retroimportbatch",
+    "retro.approve_flightclaim",
 ]
 
 
@@ -29,6 +33,7 @@ class RetroConfig(AppConfig):
         from loyalty.lifecycle.decisions import register_policy
         from retro import selectors, tasks  # noqa: F401
         from retro.decisions import RETRO_CLAIM_APPROVALS
+        from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
         from retro.demo import seed_retro
 
         plugins.add_urls("retro/", "retro.urls")
@@ -37,6 +42,7 @@ class RetroConfig(AppConfig):
         for item in [
             NavItem("Retro claim activity", "retro-claim-activity", "retro.view_retroclaim"),
             NavItem("Retro approvals", "retro-approval-queue", "retro.approve_retroclaim"),
+            NavItem("Flights approval", "flight-approval-queue", "retro.approve_flightclaim"),
             NavItem("Import retro transactions", "retro-transaction-import", "retro.add_retrotransaction"),
             NavItem("My retro claims", "portal-home", "retro.submit_own_retro_claim"),
         ]:
@@ -44,9 +50,19 @@ class RetroConfig(AppConfig):
         plugins.add_profile_tab(
             ProfileLink("retro-claims", "Retro claims", "member-retro-claims", "retro.view_retroclaim", order=50)
         )
-        plugins.add_more_action(
-            ProfileLink("retro-claim", "Retro claim", "member-retro-claims", "retro.add_retroclaim")
+        plugins.add_profile_tab(
+            ProfileLink("flights", "Flights", "member-flight-claims", "retro.view_flightclaim", order=55)
         )
+        # Seed 000: More > Retro Claim > Airline, beside the other retro claim types; then a flight by hand.
+        for action in [
+            ProfileLink("retro-claim", "Purchase or stay", "member-retro-claims", "retro.add_retroclaim",
+                        group="Retro Claim", order=10),
+            ProfileLink("retro-claim-airline", "Airline", "member-flight-claim-wizard", "retro.add_flightclaim",
+                        group="Retro Claim", order=11, modal=True),
+            ProfileLink("add-flight-activity", "Add flight activity", "member-manual-flight", "retro.add_flightclaim",
+                        order=20, modal=True),
+        ]:  # fmt: skip
+            plugins.add_more_action(action)
         plugins.add_header_indicator(
             HeaderIndicator(
                 "open-retro-claims",
@@ -61,3 +77,4 @@ class RetroConfig(AppConfig):
         plugins.administer("retro")
         plugins.add_demo_step(DemoStep("retro", seed_retro))
         register_policy(RETRO_CLAIM_APPROVALS)
+        register_policy(FLIGHT_CLAIM_APPROVALS)

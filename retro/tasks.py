@@ -6,6 +6,7 @@ module so the names are registered in every process.
 
 from celery import shared_task
 
+from retro.flights.notifications import send_outcome_email as send_flight_outcome_email
 from retro.imports.tasks import import_uploaded_file  # noqa: F401 - registers retro.import_uploaded_file
 from retro.notifications import send_outcome_email, send_outcome_emails
 from retro.reprocessing import run_daily_pass
@@ -32,3 +33,8 @@ def send_retro_claim_emails(pairs):
 @shared_task(name="retro.recompute_retro_keys")
 def recompute_retro_keys(key_id, version):
     recompute_stored_keys(key_id=key_id, version=version)
+
+
+@shared_task(name="retro.send_flight_claim_email")
+def send_flight_claim_email(claim_id):
+    return send_flight_outcome_email(claim_id)

@@ -40,7 +40,10 @@ class DecisionQueueView(LoginRequiredMixin, PermissionRequiredMixin, View):
         return super().handle_no_permission()
 
     def pending(self):
-        """The items waiting for a decision that this user may see (subclasses scope by user)."""
+        """The items waiting for a decision that this user may see (subclasses scope by user).
+
+        An item with a true `queue_highlight` (e.g. an annotation: past the service level) is highlighted.
+        """
         raise NotImplementedError
 
     def get(self, request):
@@ -58,7 +61,11 @@ class DecisionQueueView(LoginRequiredMixin, PermissionRequiredMixin, View):
         }
         if request.htmx and not request.htmx.boosted:
             return render(request, self.partial_template, context)
-        return render(request, self.template, context)
+        return render(request, self.template, {**context, **self.extra_context()})
+
+    def extra_context(self):
+        """What a queue's own page shows above the grid (a dashboard); not computed for grid refreshes."""
+        return {}
 
     def post(self, request):
         action = request.POST.get("decision")

@@ -1,8 +1,7 @@
 """When a flight may be claimed for a member: each refusal in words a CSR can read out to the member."""
 
+import calendar
 import datetime as dt
-
-from dateutil.relativedelta import relativedelta
 
 from loyalty.eligibility import earning_refusal
 from retro.models import FlightClaim, FlightClaimStatus, FlightSettings
@@ -23,6 +22,13 @@ def ticket_number_error(value):
 
 def clean_ticket_number(value):
     return (value or "").replace(" ", "").replace("-", "")
+
+
+def months_before(day, months):
+    """The same day of the month `months` earlier (the month's last day when it has no such day)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return day.replace(year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def settings_for(program):
@@ -54,7 +60,7 @@ def coupon_refusals(coupon, *, membership, settings, today):
             f"{label} is too recent: the airline's feed needs {settings.wait_days} days, so it can be claimed from "
             f"{claimable_from:%Y-%m-%d}."
         )
-    oldest = today - relativedelta(months=settings.claim_window_months)
+    oldest = months_before(today, settings.claim_window_months)
     if coupon.flight_date < oldest:
         refusals.append(
             f"{label} was flown on {coupon.flight_date:%Y-%m-%d}, more than {settings.claim_window_months} months ago: "

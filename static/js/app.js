@@ -16,6 +16,14 @@
     }
   });
 
+  // A link with data-opens-modal loads its content into the dialog with htmx, then shows the dialog.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (trigger && trigger.dataset && trigger.dataset.opensModal && window.bootstrap) {
+      window.bootstrap.Modal.getOrCreateInstance(document.querySelector(trigger.dataset.opensModal)).show();
+    }
+  });
+
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.matches("[data-submit-on-change]")) {
