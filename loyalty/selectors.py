@@ -101,6 +101,15 @@ def membership_by_number(membership_number):
     )
 
 
+def active_memberships_of(program):
+    """The program's memberships whose member may earn, members preloaded, in member-number order."""
+    return (
+        Membership.objects.filter(program=program, member__status=Member.Status.ACTIVE)
+        .select_related("member")
+        .order_by("member__member_number")
+    )
+
+
 def memberships_by_number(numbers):
     """{membership number: membership} for these numbers, with program and member, in one query."""
     wanted = set(numbers)

@@ -35,6 +35,7 @@ class RetroConfig(AppConfig):
         from retro.decisions import RETRO_CLAIM_APPROVALS
         from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
         from retro.demo import seed_retro
+        from retro.flights.demo import seed_flights
 
         plugins.add_urls("retro/", "retro.urls")
         plugins.add_urls("portal/", "retro.urls_portal")
@@ -76,5 +77,6 @@ class RetroConfig(AppConfig):
         plugins.grant(MEMBER, "retro.submit_own_retro_claim")
         plugins.administer("retro")
         plugins.add_demo_step(DemoStep("retro", seed_retro))
+        plugins.add_demo_step(DemoStep("flights", seed_flights))
         register_policy(RETRO_CLAIM_APPROVALS)
         register_policy(FLIGHT_CLAIM_APPROVALS)
