@@ -36,6 +36,20 @@ class ProfileLink:
 
 
 @dataclass(frozen=True)
+class TabSection:
+    """A feature app's part of a core profile tab, above the tab's own list (e.g. flight claims on Flights).
+
+    `context(request, membership)` gives the section's `data`; its template reads `data`, `member`, `membership`.
+    """
+
+    tab: str
+    key: str
+    template: str
+    permission: str
+    context: Callable
+
+
+@dataclass(frozen=True)
 class NavItem:
     label: str
     url_name: str
@@ -69,6 +83,7 @@ API_URLS: list[tuple[str, str]] = []
 NAVIGATION: list[NavItem] = []
 PROFILE_TABS: list[ProfileLink] = []
 MORE_ACTIONS: list[ProfileLink] = []
+TAB_SECTIONS: list[TabSection] = []
 HEADER_INDICATORS: list[HeaderIndicator] = []
 ROLE_PERMISSIONS: dict[str, list[str]] = {role: [] for role in ROLES}
 # Admins get every permission of these apps (they configure the program in Django admin).
@@ -94,6 +109,10 @@ def add_navigation(item: NavItem):
 def add_profile_tab(link: ProfileLink):
     _add(PROFILE_TABS, link, key=lambda i: i.key)
     PROFILE_TABS.sort(key=lambda i: i.order)  # stable: equal orders keep their registration order
+
+
+def add_tab_section(section: TabSection):
+    _add(TAB_SECTIONS, section, key=lambda i: i.key)
 
 
 def add_more_action(link: ProfileLink):

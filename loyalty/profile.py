@@ -40,3 +40,14 @@ def header_indicators_for(user, member, membership):
         if state is not None:
             shown.append({"key": indicator.key, "template": indicator.template, "state": state})
     return shown
+
+
+def tab_sections_for(request, tab, membership):
+    """[{"key", "template", "data"}] of the sections apps add to a core tab, for this user and membership."""
+    if membership is None:
+        return []
+    return [
+        {"key": s.key, "template": s.template, "data": s.context(request, membership)}
+        for s in plugins.TAB_SECTIONS
+        if s.tab == tab and request.user.has_perm(s.permission)
+    ]

@@ -9,7 +9,7 @@ from loyalty import plugins, selectors
 from loyalty.filters import MATCH_CAP, MemberSearchFilter
 from loyalty.models import Activity
 from loyalty.pagination import CappedPaginator, serial_plans
-from loyalty.profile import header_indicators_for, more_actions_for, tabs_for
+from loyalty.profile import header_indicators_for, more_actions_for, tab_sections_for, tabs_for
 from loyalty.valuation import tier_on
 
 PAGE_SIZE = 25
@@ -91,6 +91,7 @@ def member_profile_tab(request, member_number, tab):
     context = {"member": member, "membership": membership, "program": membership.program if membership else None}
     if membership is not None and link.context is not None:
         context.update(link.context(request, membership))
+    context["sections"] = tab_sections_for(request, tab, membership)
     if not request.htmx:
         # Opened directly (new browser tab, bookmark): the profile with that tab selected.
         query = request.GET.copy()

@@ -3,7 +3,7 @@
 from django.apps import AppConfig
 
 from loyalty import plugins
-from loyalty.plugins import CSR, MEMBER, SUPERVISOR, DemoStep, HeaderIndicator, NavItem, ProfileLink
+from loyalty.plugins import CSR, MEMBER, SUPERVISOR, DemoStep, HeaderIndicator, NavItem, ProfileLink, TabSection
 
 CSR_PERMISSIONS = [
     "retro.view_retroclaim",
@@ -35,6 +35,7 @@ class RetroConfig(AppConfig):
         from retro.decisions import RETRO_CLAIM_APPROVALS
         from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
         from retro.demo import seed_retro
+        from retro.flights import views as flight_views
         from retro.flights.demo import seed_flights
 
         plugins.add_urls("retro/", "retro.urls")
@@ -51,9 +52,10 @@ class RetroConfig(AppConfig):
         plugins.add_profile_tab(
             ProfileLink("retro-claims", "Retro claims", "member-retro-claims", "retro.view_retroclaim", order=50)
         )
-        plugins.add_profile_tab(
-            ProfileLink("flights", "Flights", "member-flight-claims", "retro.view_flightclaim", order=55)
-        )
+        plugins.add_tab_section(
+            TabSection("flights", "flight-claims", "retro/flights/member_tab.html", "retro.view_flightclaim",
+                       flight_views.flight_claims_section)
+        )  # fmt: skip
         # Seed 000: More > Retro Claim > Airline, beside the other retro claim types; then a flight by hand.
         for action in [
             ProfileLink("retro-claim", "Purchase or stay", "member-retro-claims", "retro.add_retroclaim",

@@ -6,12 +6,15 @@ verify the passenger name, submit (a mismatch can still be submitted, as seed 00
 """
 
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from retro.flights import rules, services
 from retro.flights.forms import ManualFlightForm
 from retro.models import FlightClaim, NameMatch
-from retro.views._common import member_or_404, paginate, staff_screen
+from retro.views._common import member_or_404, staff_screen
+
+CLAIMS_PER_PAGE = 10
 
 
 def _membership(request, member):
@@ -99,11 +102,7 @@ def manual_flight_entry(request, member_number):
     return _render(request, template, context)
 
 
-@staff_screen("retro.view_flightclaim")
-def member_flight_claims(request, member_number):
-    """The profile's Flights tab: every flight claim of the membership, pending and rejected ones included."""
-    member = member_or_404(member_number)
-    membership = _membership(request, member)
-    claims = FlightClaim.objects.filter(membership=membership).select_related("activity").order_by("-flight_date", "-id")
-    context = {"member": member, "membership": membership, "page": paginate(request, claims)}
-    return render(request, "retro/flights/member_tab.html", context)
+def flight_claims_section(request, membership):
+    """The Flights tab's flight claims (loyalty.plugins.TabSection): pending and rejected ones too, newest first."""
+    claims = FlightClaim.objects.filter(membership=membership).order_by("-submitted_at", "-id")
+    return {"page": Paginator(claims, CLAIMS_PER_PAGE).get_page(request.GET.get("claims_page"))}
