@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("retro.api.urls_claims")),
     path("", include("retro.api.urls_transactions")),
+    path("", include("retro.flights.urls_api")),
 ]
