@@ -33,9 +33,9 @@ class RetroConfig(AppConfig):
         from loyalty.lifecycle.decisions import register_policy
         from retro import selectors, tasks  # noqa: F401
         from retro.decisions import RETRO_CLAIM_APPROVALS
-        from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
         from retro.demo import seed_retro
         from retro.flights import views as flight_views
+        from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
         from retro.flights.demo import seed_flights
 
         plugins.add_urls("retro/", "retro.urls")

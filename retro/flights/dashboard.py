@@ -7,7 +7,7 @@ from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from retro.models import FlightClaim, FlightClaimStatus, NameMatch
+from retro.models import FlightClaimStatus, NameMatch
 
 P = FlightClaimStatus
 DEFAULT_SERVICE_DAYS = 5

@@ -28,7 +28,9 @@ class FlightClaimApprovals(ApprovalPolicy):
     model = FlightClaim
     value_label = "miles"
     decisions = {
-        "approve": Decision("approve", "Approve", "approved", (P.PENDING,), "retro.approve_flightclaim", checks_limit=True),
+        "approve": Decision(
+            "approve", "Approve", "approved", (P.PENDING,), "retro.approve_flightclaim", checks_limit=True
+        ),
         "reject": Decision(
             "reject", "Reject", "rejected", (P.PENDING,), "retro.approve_flightclaim", reason_required=True
         ),

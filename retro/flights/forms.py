@@ -14,18 +14,31 @@ class ManualFlightForm(forms.Form):
 
     ticket_number = forms.CharField(max_length=20, help_text="13 digits: the 3-digit airline code and 10 more.")
     coupon_number = forms.IntegerField(min_value=1, max_value=MAX_COUPONS, initial=1)
-    carrier = forms.RegexField(regex=r"^[A-Za-z0-9]{2,3}$", max_length=3, help_text="Operating carrier, e.g. SW.",
-                               error_messages={"invalid": "A carrier code has 2 or 3 letters or digits."})
-    flight_number = forms.RegexField(regex=r"^[0-9]{1,4}[A-Za-z]?$", max_length=5,
-                                     error_messages={"invalid": "A flight number has 1 to 4 digits (and a letter)."})
+    carrier = forms.RegexField(
+        regex=r"^[A-Za-z0-9]{2,3}$",
+        max_length=3,
+        help_text="Operating carrier, e.g. SW.",
+        error_messages={"invalid": "A carrier code has 2 or 3 letters or digits."},
+    )
+    flight_number = forms.RegexField(
+        regex=r"^[0-9]{1,4}[A-Za-z]?$",
+        max_length=5,
+        error_messages={"invalid": "A flight number has 1 to 4 digits (and a letter)."},
+    )
     flight_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    origin = forms.RegexField(regex=r"^[A-Za-z]{3}$", max_length=3, help_text="IATA code, e.g. JFK.",
-                              error_messages={"invalid": "An airport code has 3 letters."})
-    destination = forms.RegexField(regex=r"^[A-Za-z]{3}$", max_length=3,
-                                   error_messages={"invalid": "An airport code has 3 letters."})
+    origin = forms.RegexField(
+        regex=r"^[A-Za-z]{3}$",
+        max_length=3,
+        help_text="IATA code, e.g. JFK.",
+        error_messages={"invalid": "An airport code has 3 letters."},
+    )
+    destination = forms.RegexField(
+        regex=r"^[A-Za-z]{3}$", max_length=3, error_messages={"invalid": "An airport code has 3 letters."}
+    )
     cabin = forms.CharField(max_length=12, required=False)
-    booking_class = forms.RegexField(regex=r"^[A-Za-z]$", max_length=1, required=False,
-                                     error_messages={"invalid": "A booking class is one letter."})
+    booking_class = forms.RegexField(
+        regex=r"^[A-Za-z]$", max_length=1, required=False, error_messages={"invalid": "A booking class is one letter."}
+    )
     distance = forms.IntegerField(min_value=1, max_value=12500, help_text="Miles.")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=500,
                            help_text="Where the details come from: boarding pass, e-ticket receipt…")  # fmt: skip

@@ -110,9 +110,7 @@ def add_manual_flight(*, membership, coupon, submitted_by, note=""):
             "More > Retro Claim > Airline instead, so its name is checked."
         )
     with transaction.atomic():
-        return _record(
-            membership, [coupon], submitted_by=submitted_by, channel="csr", note=note, name_check=None
-        )[0]
+        return _record(membership, [coupon], submitted_by=submitted_by, channel="csr", note=note, name_check=None)[0]
 
 
 def _record(membership, coupons, *, submitted_by, channel, note, name_check):

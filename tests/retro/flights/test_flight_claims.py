@@ -118,7 +118,9 @@ def test_an_unknown_coupon_is_refused():
 @pytest.mark.parametrize("ticket", ["05712345", "05712345678901", "057ABCDEFGHIJ", ""])
 def test_a_malformed_ticket_number_is_a_field_error(ticket):
     with pytest.raises(ValidationError) as error:
-        submit_flight_claim(membership=traveller(airline()), ticket_number=ticket, coupon_numbers=[1], submitted_by=None)
+        submit_flight_claim(
+            membership=traveller(airline()), ticket_number=ticket, coupon_numbers=[1], submitted_by=None
+        )
     assert "ticket_number" in error.value.message_dict
 
 
@@ -153,7 +155,9 @@ def test_the_miles_posted_are_the_flight_dates_value_when_the_tier_changed_since
     [flight_claim] = claim(membership, FlightFactory(distance=1000, flight_date=days_ago(20)), csr)
     assert flight_claim.estimated_miles == 1500
     approve_flight_claim(claim=flight_claim, by=supervisor)
-    assert sum(e.quantity for e in LedgerEntry.objects.filter(membership=membership, metric__in=["base", "bonus"])) == 1500
+    assert (
+        sum(e.quantity for e in LedgerEntry.objects.filter(membership=membership, metric__in=["base", "bonus"])) == 1500
+    )
 
 
 def test_rejection_needs_a_reason_and_emails_the_member(csr, supervisor, django_capture_on_commit_callbacks):

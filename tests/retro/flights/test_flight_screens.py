@@ -125,7 +125,11 @@ def test_the_flights_tab_lists_pending_and_rejected_claims_with_the_reason(clien
 def test_the_more_menu_offers_retro_claim_airline_and_manual_entry(client, csr, membership):
     client.force_login(csr)
     page = html(client.get(membership.member.get_absolute_url()))
-    assert "Retro Claim</h6>" in page and 'id="more-retro-claim-airline"' in page and 'id="more-add-flight-activity"' in page
+    assert (
+        "Retro Claim</h6>" in page
+        and 'id="more-retro-claim-airline"' in page
+        and 'id="more-add-flight-activity"' in page
+    )
 
 
 def test_the_queue_shows_pending_claims_oldest_first_with_the_dashboard(client, csr, supervisor, membership):
