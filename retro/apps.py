@@ -20,6 +20,7 @@ SUPERVISOR_PERMISSIONS = [
     "retro.add_retrotransaction",
     "retro.view_retroimportbatch",
     "retro.approve_flightclaim",
+    "retro.add_flight",
 ]
 
 
@@ -34,6 +35,7 @@ class RetroConfig(AppConfig):
         from retro import selectors, tasks  # noqa: F401
         from retro.decisions import RETRO_CLAIM_APPROVALS
         from retro.demo import seed_retro
+        from retro.flights import imports as flight_imports  # noqa: F401 - registers the flights import kind
         from retro.flights import views as flight_views
         from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
         from retro.flights.demo import seed_flights
@@ -46,6 +48,7 @@ class RetroConfig(AppConfig):
             NavItem("Retro approvals", "retro-approval-queue", "retro.approve_retroclaim"),
             NavItem("Flights approval", "flight-approval-queue", "retro.approve_flightclaim"),
             NavItem("Import retro transactions", "retro-transaction-import", "retro.add_retrotransaction"),
+            NavItem("Import flights", "flight-import", "retro.add_flight"),
             NavItem("My retro claims", "portal-home", "retro.submit_own_retro_claim"),
         ]:
             plugins.add_navigation(item)

@@ -14,6 +14,7 @@ from django.db import connection
 from loyalty.models import Location
 from loyalty.sql import Names, row_reader
 from retro.models import (
+    Flight,
     RetroClaim,
     RetroClaimKey,
     RetroClaimKeyField,
@@ -290,3 +291,32 @@ def waiting_claim_keys_statement():
         f" AND t.{pool.match_key} = c.{claims.match_key} AND t.{pool.transaction_type} = c.{claims.transaction_type}"
         f" AND t.{pool.import_batch} = %s)"
     )
+
+
+# --- the flight feed's import (retro.flights.imports) ----------------------------------------------------
+
+FLIGHT_ROW_FIELDS = (
+    "ticket_number", "coupon_number", "pnr", "operating_carrier", "marketing_carrier", "flight_number", "flight_date",
+    "origin", "destination", "cabin", "booking_class", "passenger_name", "distance", "flown",
+)  # fmt: skip
+FLIGHT_STAGING_TABLE = "retro_flight_import_staging"
+
+
+@cache
+def flight_import_statements():
+    """COPY of feed coupons straight into the table, or through a staging table when some are already there."""
+    flights = Names(Flight)
+    fields = [Flight._meta.get_field(name) for name in FLIGHT_ROW_FIELDS]
+    columns = ", ".join(getattr(flights, name) for name in FLIGHT_ROW_FIELDS)
+    added = f"{flights.program}, {flights.imported_at}"
+    staging_columns = ", ".join(f"{getattr(flights, f.name)} {f.db_type(connection)}" for f in fields)
+    return {
+        "staging": f"CREATE TEMPORARY TABLE IF NOT EXISTS {FLIGHT_STAGING_TABLE} ({staging_columns})",
+        "truncate": f"TRUNCATE {FLIGHT_STAGING_TABLE}",
+        "copy_staging": f"COPY {FLIGHT_STAGING_TABLE} ({columns}) FROM STDIN",
+        "copy_direct": f"COPY {flights.table} ({added}, {columns}) FROM STDIN",
+        "insert_staged": (
+            f"INSERT INTO {flights.table} ({added}, {columns}) SELECT %s, %s, {columns} FROM {FLIGHT_STAGING_TABLE}"
+            f" ON CONFLICT ({flights.ticket_number}, {flights.coupon_number}) DO NOTHING"
+        ),
+    }

@@ -6,6 +6,7 @@ from retro import views_import
 
 urlpatterns = [
     path("", views_import.import_upload, name="retro-transaction-import"),
+    path("flights/", views_import.import_upload, {"kind": "flights"}, name="flight-import"),
     path("<int:pk>/", views_import.import_batch, name="retro-import-batch"),
     path("<int:pk>/errors.csv", views_import.import_error_report, name="retro-import-errors"),
 ]

@@ -149,7 +149,7 @@ class TransactionBatchView(APIView):
             "imported": batch.rows_imported,
             "posted": batch.rows_posted,
             "duplicates": batch.rows_duplicate,
-            "rejected": [_rejected_row(error) for error in batch.errors if error.get("row") is not None],
+            "rejected": [rejected_row(error) for error in batch.errors if error.get("row") is not None],
             "claims_matched": batch.claims_matched,
         }
         taken = batch.rows_imported + batch.rows_posted + batch.rows_duplicate
@@ -157,7 +157,7 @@ class TransactionBatchView(APIView):
         return Response(TransactionBatchResultSerializer(result).data, status=answer)
 
 
-def _rejected_row(error):
+def rejected_row(error):
     original = error.get("original")
     if isinstance(original, list) and all(isinstance(pair, list) and len(pair) == 2 for pair in original):
         original = dict(original)

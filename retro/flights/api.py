@@ -18,11 +18,15 @@ from loyalty.lifecycle.api import (
     ReasonedDecisionSerializer,
     key_problem,
 )
+from loyalty.models import Program
 from loyalty.permissions import require
 from loyalty.selectors import membership_by_number
 from retro.api.claims import IDEMPOTENCY_HEADER
+from retro.api.transactions import MAX_BATCH_ROWS, ProgramCodeField, RejectedRowSerializer, rejected_row
 from retro.flights import rules, services
 from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
+from retro.flights.imports import FLIGHTS
+from retro.imports.services import import_api_batch
 from retro.models import Flight, FlightClaim
 from retro.models.flights import MAX_COUPONS
 
@@ -184,3 +188,52 @@ class FlightClaimRejectView(_FlightClaimDecisionView):
     )
     def post(self, request, number):
         return super().post(request, number=number)
+
+
+class FlightBatchSerializer(serializers.Serializer):
+    program = ProgramCodeField(slug_field="code", queryset=Program.objects.all())
+    flights = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        max_length=MAX_BATCH_ROWS,
+        help_text=(
+            "Up to 10,000 flown coupons: ticket_number (13 digits), coupon_number (1-4), operating_carrier, "
+            "flight_number, flight_date (YYYY-MM-DD), origin, destination (IATA), distance (miles); optional pnr, "
+            "marketing_carrier, cabin, booking_class, passenger_name (SURNAME/GIVENNAMES TITLE), flown (yes/no)."
+        ),
+    )
+
+
+class FlightBatchResultSerializer(serializers.Serializer):
+    imported = serializers.IntegerField(help_text="Coupons added to the feed.")
+    duplicates = serializers.IntegerField(help_text="Coupons already in the feed: skipped.")
+    rejected = RejectedRowSerializer(many=True)
+
+
+class FlightBatchView(APIView):
+    permission_classes = [require("retro.add_flight")]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Import a batch of flown coupons (the departure-control feed)",
+        description="Good rows are published together; coupons already in the feed count as duplicates, so posting "
+        "the same batch again adds nothing; bad rows come back with position, field and reason. 400 with the same "
+        "body when every row was rejected.",
+        request=FlightBatchSerializer,
+        responses={200: FlightBatchResultSerializer, 400: FlightBatchResultSerializer},
+    )
+    def post(self, request):
+        body = FlightBatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        batch = import_api_batch(
+            program=body.validated_data["program"], rows=body.validated_data["flights"], started_by=request.user,
+            kind=FLIGHTS,
+        )  # fmt: skip
+        result = {
+            "imported": batch.rows_imported,
+            "duplicates": batch.rows_duplicate,
+            "rejected": [rejected_row(error) for error in batch.errors if error.get("row") is not None],
+        }
+        taken = batch.rows_imported + batch.rows_duplicate
+        answer = status.HTTP_200_OK if taken or not batch.rows_rejected else status.HTTP_400_BAD_REQUEST
+        return Response(FlightBatchResultSerializer(result).data, status=answer)

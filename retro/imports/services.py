@@ -1,4 +1,7 @@
-"""The one retro transaction import service used by the upload screen, the command and the batch API.
+"""The one import service used by the upload screens, the commands and the batch APIs, for every kind.
+
+Each kind (retro.imports.kinds: retro transactions, flights) brings its columns, row parser, writer
+and after-publish step; what follows holds for all of them.
 
 A file is published whole or not at all: its rows go into the pool (and its member rows to their
 members) chunk by chunk inside one database transaction, with the batch's counts and error report,
@@ -17,7 +20,8 @@ from django.utils import timezone
 
 from retro import reprocessing, sql
 from retro.imports import limits
-from retro.imports.members import MemberRowPoster
+from retro.imports.kinds import KINDS, ImportKind, kind_of, register
+from retro.imports.members import MemberRowPoster, PostedRows
 from retro.imports.pipeline import parsed_chunks
 from retro.imports.progress import ProgressRecorder
 from retro.imports.rows import ATTRIBUTE_PREFIX, RowParser, RowRejected, attribute_columns_problem, missing_columns
@@ -25,6 +29,7 @@ from retro.imports.writers import CopyWriter
 from retro.models import RetroClaimStatus, RetroImportBatch
 
 logger = logging.getLogger(__name__)
+TRANSACTIONS = "transactions"
 
 CHUNK_SIZE = 10_000
 # The batch keeps the first errors for the error report; the counters stay exact beyond it.
@@ -41,14 +46,25 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be imported (not CSV, wrong encoding, required columns missing, too wide)."""
 
 
-def start_import(*, program, channel, file_name="", started_by=None, rows_total=0):
+def start_import(*, program, channel, file_name="", started_by=None, rows_total=0, kind=TRANSACTIONS):
     """Create the RetroImportBatch that records an import's progress and errors."""
     return RetroImportBatch.objects.create(
-        program=program, channel=channel, file_name=file_name[:255], started_by=started_by, rows_total=rows_total
-    )
+        program=program, channel=channel, file_name=file_name[:255], started_by=started_by, rows_total=rows_total,
+        kind=kind,
+    )  # fmt: skip
 
 
-def read_csv_header(binary):
+def transaction_header_problem(columns):
+    missing = missing_columns(columns)
+    if missing:
+        return f"The file lacks the required column(s): {', '.join(missing)}."
+    problem = attribute_columns_problem([name for name in columns if name.startswith(ATTRIBUTE_PREFIX)])
+    if problem:
+        return f"The file has {problem}."
+    return None
+
+
+def read_csv_header(binary, *, kind=TRANSACTIONS):
     """Validate a CSV stream's header; returns its column names (lower-case) or raises ImportFileError."""
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
     try:
@@ -65,12 +81,9 @@ def read_csv_header(binary):
     repeated = sorted({name for name in columns if name and columns.count(name) > 1})
     if repeated:
         raise ImportFileError(f"The file names these columns twice: {', '.join(repeated)}.")
-    missing = missing_columns(columns)
-    if missing:
-        raise ImportFileError(f"The file lacks the required column(s): {', '.join(missing)}.")
-    problem = attribute_columns_problem([name for name in columns if name.startswith(ATTRIBUTE_PREFIX)])
+    problem = KINDS[kind].header_problem(columns)
     if problem:
-        raise ImportFileError(f"The file has {problem}.")
+        raise ImportFileError(problem)
     return columns
 
 
@@ -116,7 +129,7 @@ def csv_records(binary):
 def import_csv(*, batch, binary, chunk_size=CHUNK_SIZE, on_progress=None, on_errors=None):
     """Import a CSV stream into the batch's program; the header is checked first (ImportFileError)."""
     try:
-        read_csv_header(binary)
+        read_csv_header(binary, kind=batch.kind)
     except ImportFileError as exc:
         _mark_failed(batch, f"{exc} Nothing of this file was imported.")
         raise
@@ -139,12 +152,13 @@ def import_records(*, batch, records, chunk_size=CHUNK_SIZE, on_progress=None, o
     Any exception rolls the whole file back, marks the batch Failed with the reason, and is re-raised.
     """
     _start_counting(batch)
+    kind = kind_of(batch)
     progress = ProgressRecorder(batch)  # before the transaction: it asks whether the caller holds one
     try:
-        parser = RowParser(batch.program)
-        members = MemberRowPoster(batch.program)
+        parser = kind.parser(batch.program)
+        members = kind.members(batch.program) if kind.members else None
         with transaction.atomic():
-            writer = CopyWriter(batch)
+            writer = kind.writer(batch)
             for chunk in parsed_chunks(parser, writer, records, chunk_size):
                 bad = _write_chunk(batch, writer, members, chunk)
                 progress.record(batch)
@@ -158,10 +172,11 @@ def import_records(*, batch, records, chunk_size=CHUNK_SIZE, on_progress=None, o
             batch.rows_total = max(batch.rows_total, batch.rows_done)
             batch.save(update_fields=_PUBLISHED_FIELDS)
     except Exception as exc:
-        logger.exception("Retro import batch %s failed", batch.pk)
+        logger.exception("Import batch %s (%s) failed", batch.pk, kind.label)
         _mark_failed(batch, failure_reason(exc))
         raise
-    _match_waiting_claims(batch)
+    if kind.after_publish:
+        kind.after_publish(batch)
     return batch
 
 
@@ -175,7 +190,7 @@ def _start_counting(batch):
 def _write_chunk(batch, writer, members, chunk):
     """Write one chunk in the file's transaction and count it on the batch (in memory); returns its rejected rows."""
     added = writer.write(chunk.prepared) if chunk.good else 0
-    posted = members.post(chunk.members)
+    posted = members.post(chunk.members) if members else PostedRows()
     bad = chunk.bad
     if posted.errors:
         bad = sorted(bad + posted.errors, key=lambda error: error["row"])
@@ -266,8 +281,33 @@ def file_note(reason):
     return {"row": None, "field": "", "reason": reason, "original": []}
 
 
-def import_transaction_batch(*, program, transactions, started_by=None):
-    """Import a list of transaction objects posted to the API; errors carry 1-based positions."""
-    batch = start_import(program=program, channel="api", started_by=started_by, rows_total=len(transactions))
-    records = ((position, values, values) for position, values in enumerate(transactions, start=1))
+def import_api_batch(*, program, rows, started_by=None, kind=TRANSACTIONS):
+    """Import a list of row objects posted to an API; errors carry 1-based positions."""
+    batch = start_import(program=program, channel="api", started_by=started_by, rows_total=len(rows), kind=kind)
+    records = ((position, values, values) for position, values in enumerate(rows, start=1))
     return import_records(batch=batch, records=records)
+
+
+def import_transaction_batch(*, program, transactions, started_by=None):
+    return import_api_batch(program=program, rows=transactions, started_by=started_by)
+
+
+register(
+    ImportKind(
+        key=TRANSACTIONS,
+        label="retro transactions",
+        permission="retro.add_retrotransaction",
+        title="Import retro transactions",
+        file_help=(
+            f"UTF-8 CSV of at most {limits.MAX_UPLOAD_LABEL} with a header line: source_id, transaction_date "
+            "(or occurred_at) and the key columns. The file is deleted once imported."
+        ),
+        format_template="retro/partials/import_format_transactions.html",
+        url_name="retro-transaction-import",
+        header_problem=transaction_header_problem,
+        parser=RowParser,
+        writer=CopyWriter,
+        members=MemberRowPoster,
+        after_publish=_match_waiting_claims,
+    )
+)

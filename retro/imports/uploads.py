@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from loyalty.background import queue_task
 from retro.imports import limits
-from retro.imports.services import ImportFileError, file_note, read_csv_header, start_import
+from retro.imports.services import TRANSACTIONS, ImportFileError, file_note, read_csv_header, start_import
 from retro.models import RetroImportBatch
 
 
@@ -77,13 +77,13 @@ def _count_utf8_rows(binary):
     return max(lines + (last != b"\n") - 1, 0)
 
 
-def upload_transactions_file(*, program, uploaded_file, started_by):
+def upload_file(*, program, uploaded_file, started_by, kind=TRANSACTIONS):
     """Create the batch for an uploaded CSV and queue its import; ImportFileError if the file is unusable."""
     if uploaded_file.size is not None and uploaded_file.size > limits.MAX_UPLOAD_BYTES:
         raise ImportFileError(limits.upload_too_large_message())
     binary = uploaded_file.file if hasattr(uploaded_file, "file") else uploaded_file
     binary.seek(0)
-    read_csv_header(binary)
+    read_csv_header(binary, kind=kind)
     binary.seek(0)
     rows_total = _count_utf8_rows(binary)
     if rows_total == 0:
@@ -96,6 +96,7 @@ def upload_transactions_file(*, program, uploaded_file, started_by):
             file_name=uploaded_file.name or "",
             started_by=started_by,
             rows_total=rows_total,
+            kind=kind,
         )
         delete_upload(batch)  # a leftover of a wiped database: the task must read this upload
         default_storage.save(upload_path(batch), uploaded_file)

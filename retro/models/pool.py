@@ -13,6 +13,8 @@ class RetroImportBatch(models.Model):
         FAILED = "failed", "Failed"
 
     program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+")
+    # What the file holds (retro.imports.kinds).
+    kind = models.CharField(max_length=12, default="transactions", help_text="transactions or flights")
     channel = models.CharField(max_length=10, help_text="upload, command or api")
     file_name = models.CharField(max_length=255, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
