@@ -2,7 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -220,7 +221,15 @@ class FlightBatchView(APIView):
         "the same batch again adds nothing; bad rows come back with position, field and reason. 400 with the same "
         "body when every row was rejected.",
         request=FlightBatchSerializer,
-        responses={200: FlightBatchResultSerializer, 400: FlightBatchResultSerializer},
+        responses={
+            200: FlightBatchResultSerializer,
+            # Two bodies share the status (as for retro transactions): the result when every row was rejected,
+            # or DRF's field errors when the request itself is malformed.
+            400: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="Every row was rejected (the body of a 200), or field errors of a malformed request.",
+            ),
+        },
     )
     def post(self, request):
         body = FlightBatchSerializer(data=request.data)

@@ -33,4 +33,4 @@ def test_the_profile_shows_retros_tab_and_more_action_to_a_csr(client, csr):
     membership = member_in(retro_program())
     client.force_login(csr)
     html = profile(client, membership)
-    assert ">Retro claims</button>" in html and ">Retro claim</a>" in html
+    assert ">Retro claims</button>" in html and "Retro Claim</h6>" in html and ">Purchase or stay</a>" in html
