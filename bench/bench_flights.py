@@ -101,7 +101,8 @@ def raw_copy_seconds(path):
     table = Flight._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
-        cursor.execute(f"CREATE TABLE {RAW_TABLE} (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)")
+        like = "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES INCLUDING CONSTRAINTS"
+        cursor.execute(f"CREATE TABLE {RAW_TABLE} (LIKE {table} {like})")
         cursor.execute(f"SELECT count(*) FROM pg_indexes WHERE tablename = '{RAW_TABLE}'")
         indexes = cursor.fetchone()[0]
         started = time.perf_counter()
@@ -247,6 +248,9 @@ def bench_bulk_approval(program):
     failed = [o.error for o in outcomes if o.error]
     assert not failed, failed[:3]
     return APPROVALS / took()
+
+
+os.environ.setdefault("DEBUG", "false")  # as deployed: no per-query logging in the measured code
 
 
 def fresh_database():

@@ -41,11 +41,9 @@ class RetroClaimApprovals(ApprovalPolicy):
         ),  # fmt: skip
     }
 
-    def locked(self, pk):
-        return (
-            RetroClaim.objects.select_for_update(of=("self",))
-            .select_related("program", "membership__program", "membership__member", "matched_transaction")
-            .get(pk=pk)
+    def locking_queryset(self):
+        return RetroClaim.objects.select_for_update(of=("self",)).select_related(
+            "program", "membership__program", "membership__member", "matched_transaction"
         )
 
     def maker_id(self, claim):

@@ -72,9 +72,16 @@ class ApprovalPolicy:
     maker_may_check = False
     value_label = "value"
 
+    def locking_queryset(self):
+        """Objects row-locked for a decision (override to add select_related for what apply() reads)."""
+        return self.model.objects.select_for_update(of=("self",))
+
     def locked(self, pk):
-        """The object, row-locked for the decision (add select_related for what apply() reads)."""
-        return self.model.objects.select_for_update(of=("self",)).get(pk=pk)
+        return self.locking_queryset().get(pk=pk)
+
+    def locked_many(self, pks):
+        """{pk: object} of those still there, locked in one statement in id order (two bulks cannot deadlock)."""
+        return {obj.pk: obj for obj in self.locking_queryset().filter(pk__in=pks).order_by("pk")}
 
     def state_of(self, obj):
         return obj.status
@@ -126,8 +133,11 @@ def approval_limit(user, *, program_id, lifecycle):
     ).aggregate(top=Max("max_value"))["top"]
 
 
-def check_may_decide(policy, decision, obj, by):
-    """Raise NotAllowedToDecide unless `by` may take `decision` on `obj`; None means the system itself."""
+def check_may_decide(policy, decision, obj, by, *, limits=None):
+    """Raise NotAllowedToDecide unless `by` may take `decision` on `obj`; None means the system itself.
+
+    `limits`: a dict to remember the user's approval limits in, across one bulk decision.
+    """
     user = _person(by)
     if user is None:
         return
@@ -141,7 +151,13 @@ def check_may_decide(policy, decision, obj, by):
             code="maker_is_checker",
         )
     if decision.checks_limit:
-        limit = approval_limit(user, program_id=policy.program_id(obj), lifecycle=policy.lifecycle)
+        program_id = policy.program_id(obj)
+        if limits is None or program_id not in limits:
+            found = approval_limit(user, program_id=program_id, lifecycle=policy.lifecycle)
+            if limits is None:
+                limits = {}
+            limits[program_id] = found
+        limit = limits[program_id]
         value = policy.value(obj)
         if limit is not None and (value is None or Decimal(value) > limit):
             worth = "an unknown value" if value is None else f"{value:,} {policy.value_label}"
@@ -157,23 +173,32 @@ def decide(policy, obj, decision_name, *, by, reason="", message=""):
 
     `reason` is internal (kept in the history); `message`, optional, is what the customer is told.
     """
+    decision, reason = _decision_and_reason(policy, decision_name, reason)
+    with transaction.atomic():
+        obj = policy.locked(getattr(obj, "pk", obj))
+        _decide_locked(policy, decision, obj, by=by, reason=reason, message=message)
+    return obj
+
+
+def _decision_and_reason(policy, decision_name, reason):
     decision = policy.decisions[decision_name]
     reason = (reason or "").strip()
     if decision.reason_required and not reason:
         raise DecisionRefused({"reason": f"Say why the {policy.noun} is {decision.done}."}, code="reason_required")
-    with transaction.atomic():
-        obj = policy.locked(getattr(obj, "pk", obj))
-        state = policy.state_of(obj)
-        if state not in decision.from_states:
-            allowed = " or ".join(policy.state_label(s) for s in decision.from_states)
-            raise NoLongerPending(
-                f"{policy.noun.capitalize()} {obj} is {policy.state_label(state)}; only {allowed} "
-                f"{policy.plural} can be {decision.done}.",
-                code="not_pending",
-            )
-        check_may_decide(policy, decision, obj, by)
-        policy.apply(obj, decision, by=_person(by), reason=reason, message=(message or "").strip())
-    return obj
+    return decision, reason
+
+
+def _decide_locked(policy, decision, obj, *, by, reason, message, limits=None):
+    state = policy.state_of(obj)
+    if state not in decision.from_states:
+        allowed = " or ".join(policy.state_label(s) for s in decision.from_states)
+        raise NoLongerPending(
+            f"{policy.noun.capitalize()} {obj} is {policy.state_label(state)}; only {allowed} "
+            f"{policy.plural} can be {decision.done}.",
+            code="not_pending",
+        )
+    check_may_decide(policy, decision, obj, by, limits=limits)
+    policy.apply(obj, decision, by=_person(by), reason=reason, message=(message or "").strip())
 
 
 @dataclass
@@ -184,15 +209,33 @@ class Outcome:
 
 
 def decide_many(policy, pks, decision_name, *, by, reason="", message=""):
-    """The same decision on several objects, each in its own transaction: one refusal stops no other."""
-    outcomes = []
-    for pk in pks:
-        try:
-            outcomes.append(Outcome(pk, decide(policy, pk, decision_name, by=by, reason=reason, message=message)))
-        except policy.model.DoesNotExist:
-            outcomes.append(Outcome(pk, error=NoLongerPending(f"{policy.noun.capitalize()} #{pk} no longer exists.")))
-        except ValidationError as error:
-            outcomes.append(Outcome(pk, error=error))
+    """The same decision on several objects: one refusal stops no other; returns an Outcome per pk.
+
+    One transaction: the rows are locked together in one statement (in id order), then each is
+    decided in a savepoint of its own, so a refused or failing one is undone alone and the rest
+    commit at once. Approving 500 claims thus costs one lock statement and one commit, not 500.
+    """
+    try:
+        decision, reason = _decision_and_reason(policy, decision_name, reason)
+    except DecisionRefused as error:
+        return [Outcome(pk, error=error) for pk in pks]
+    to_pk = policy.model._meta.pk.to_python
+    outcomes, limits = [], {}
+    with transaction.atomic():
+        found = policy.locked_many([to_pk(pk) for pk in pks])
+        for pk in pks:
+            obj = found.get(to_pk(pk))
+            if obj is None:
+                error = NoLongerPending(f"{policy.noun.capitalize()} #{pk} no longer exists.")
+                outcomes.append(Outcome(pk, error=error))
+                continue
+            try:
+                with transaction.atomic():
+                    _decide_locked(policy, decision, obj, by=by, reason=reason, message=message, limits=limits)
+            except ValidationError as error:
+                outcomes.append(Outcome(pk, error=error))
+            else:
+                outcomes.append(Outcome(pk, obj))
     return outcomes
 
 

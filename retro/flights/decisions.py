@@ -36,12 +36,8 @@ class FlightClaimApprovals(ApprovalPolicy):
         ),
     }
 
-    def locked(self, pk):
-        return (
-            FlightClaim.objects.select_for_update(of=("self",))
-            .select_related("program", "membership__program", "membership__member")
-            .get(pk=pk)
-        )
+    def locking_queryset(self):
+        return FlightClaim.objects.select_for_update(of=("self",)).select_related("membership__member")
 
     def maker_id(self, claim):
         return claim.submitted_by_id
