@@ -1,10 +1,10 @@
 """The Flights Approval dashboard: how the queue stands against the program's service level."""
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, Min, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from retro.models import FlightClaimStatus, NameMatch
@@ -70,15 +70,9 @@ def dashboard(claims, *, service_days=DEFAULT_SERVICE_DAYS, now=None):
         mismatched=Count("id", filter=~_matched_names()),
     )
     since = now - dt.timedelta(days=DAYS_CHARTED)
-    decided = list(claims.filter(decided_at__gte=since).values_list("submitted_at", "decided_at"))
-    in_time = sum(1 for submitted, decided_at in decided if within_service_level(submitted, decided_at, service_days))
-    counts = {
-        (row["day"], row["status"]): row["n"]
-        for row in claims.filter(decided_at__gte=since)
-        .annotate(day=TruncDate("decided_at"))
-        .values("day", "status")
-        .annotate(n=Count("id"))
-    }
+    decided = list(claims.filter(decided_at__gte=since).values_list("submitted_at", "decided_at", "status"))
+    in_time = sum(1 for submitted, when, _ in decided if within_service_level(submitted, when, service_days))
+    counts = Counter((timezone.localdate(when), status) for _, when, status in decided)
     today = timezone.localdate(now)
     days = [today - dt.timedelta(days=n) for n in range(DAYS_CHARTED - 1, -1, -1)]
     return Dashboard(

@@ -161,7 +161,17 @@ class FlightClaim(FSMModelMixin, models.Model):
         ordering = ["submitted_at", "id"]
         permissions = [("approve_flightclaim", "Can approve or reject flight claims")]
         indexes = [
-            models.Index(fields=["status", "submitted_at", "id"], name="flight_claim_queue"),
+            # The queue, oldest first, and its counts: the filters' columns ride along, so a filtered count
+            # over 100,000 pending claims reads the index alone.
+            models.Index(
+                fields=["status", "submitted_at", "id"],
+                include=["name_match", "carrier", "flight_date", "manual_entry", "submitted_by"],
+                name="flight_claim_queue",
+            ),
+            # The dashboard's last 30 days of decisions.
+            models.Index(
+                fields=["decided_at"], condition=models.Q(decided_at__isnull=False), name="flight_claim_decided"
+            ),
             models.Index(fields=["membership", "-submitted_at"], name="flight_claim_member"),
             models.Index(fields=["ticket_number", "coupon_number"], name="flight_claim_coupon"),
         ]

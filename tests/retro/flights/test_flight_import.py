@@ -139,3 +139,14 @@ def test_the_batch_api_imports_and_reports_rows(supervisor):
     response = client.post(reverse("api-flight-batch"), {"program": program.code, "flights": flights}, format="json")
     assert response.status_code == 200 and response.json()["imported"] == 1
     assert response.json()["rejected"][0]["field"] == "coupon_number"
+
+
+def test_a_clean_row_and_the_same_row_written_loosely_give_the_same_line():
+    from retro.flights.imports import FlightRowParser
+
+    parser = FlightRowParser(airline())
+    fields = HEADER.split(",")
+    clean = dict(zip(fields, row(1).split(","), strict=True))
+    loose = {**clean, "operating_carrier": " sw ", "flight_number": "0101", "passenger_name": "smith/john mr",
+             "flown": "Y", "ticket_number": "057-0000000001"}  # fmt: skip
+    assert parser.parse(clean) == parser.parse(loose)
