@@ -10,11 +10,11 @@ limit, the user's own submission) is reported and stops nothing else.
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views import View
 
 from loyalty.lifecycle.decisions import decide_many
+from loyalty.pagination import CappedPaginator
 
 MAX_SELECTED = 200
 
@@ -30,6 +30,7 @@ class DecisionQueueView(LoginRequiredMixin, PermissionRequiredMixin, View):
     approve = "approve"
     reject = "reject"
     page_size = 25
+    count_cap = 1000
     template = "lifecycle/queue.html"
     partial_template = "lifecycle/partials/queue_grid.html"
 
@@ -48,7 +49,8 @@ class DecisionQueueView(LoginRequiredMixin, PermissionRequiredMixin, View):
 
     def get(self, request):
         filters = self.filterset_class(request.GET or None, queryset=self.pending(), request=request)
-        page = Paginator(filters.qs, self.page_size).get_page(request.GET.get("page"))
+        # Counted up to the cap ("1,000+ waiting"): a queue of 100,000 is narrowed with its filters, not paged through.
+        page = CappedPaginator(filters.qs, self.page_size, cap=self.count_cap).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context = {

@@ -1,10 +1,10 @@
 """The Flights Approval dashboard: how the queue stands against the program's service level."""
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from retro.models import FlightClaimStatus, NameMatch
@@ -25,6 +25,14 @@ def business_days_before(moment, days):
 
 def within_service_level(submitted, decided, days):
     return decided <= _business_days_after(submitted, days)
+
+
+def _deadline_offsets(days):
+    """By weekday of submission, how long `days` business days last (the same for every Monday, …)."""
+    monday = dt.datetime(2024, 1, 1)  # a Monday
+    return [
+        _business_days_after(monday + dt.timedelta(days=n), days) - (monday + dt.timedelta(days=n)) for n in range(7)
+    ]
 
 
 def _business_days_after(moment, days):
@@ -64,23 +72,26 @@ def dashboard(claims, *, service_days=DEFAULT_SERVICE_DAYS, now=None):
     """Figures of the claims the user may see (`claims`: a FlightClaim queryset)."""
     now = now or timezone.now()
     pending = claims.filter(status=P.PENDING)
-    figures = pending.aggregate(
-        count=Count("id"),
-        oldest=Min("submitted_at"),
-        mismatched=Count("id", filter=~_matched_names()),
-    )
+    # Three index reads, not one pass over every pending claim: the count reads flight_claim_queue alone,
+    # the oldest is its first entry, the name mismatches have a partial index of their own.
+    count = pending.count()
+    oldest = pending.order_by("submitted_at").values_list("submitted_at", flat=True).first()
+    mismatched = pending.exclude(_matched_names()).count()
     since = now - dt.timedelta(days=DAYS_CHARTED)
-    decided = list(claims.filter(decided_at__gte=since).values_list("submitted_at", "decided_at", "status"))
-    in_time = sum(1 for submitted, when, _ in decided if within_service_level(submitted, when, service_days))
-    counts = Counter((timezone.localdate(when), status) for _, when, status in decided)
+    recent = claims.filter(decided_at__gte=since)
+    offsets = _deadline_offsets(service_days)
+    decided = list(recent.values_list("submitted_at", "decided_at"))
+    in_time = sum(1 for submitted, when in decided if when <= submitted + offsets[submitted.weekday()])
+    per_day = recent.annotate(day=TruncDate("decided_at")).values_list("day", "status").annotate(n=Count("id"))
+    counts = {(day, status): n for day, status, n in per_day.order_by()}
     today = timezone.localdate(now)
     days = [today - dt.timedelta(days=n) for n in range(DAYS_CHARTED - 1, -1, -1)]
     return Dashboard(
-        pending=figures["count"],
-        oldest_days=(now - figures["oldest"]).days if figures["oldest"] else None,
+        pending=count,
+        oldest_days=(now - oldest).days if oldest else None,
         decided=len(decided),
         within_service=round(100 * in_time / len(decided)) if decided else None,
-        mismatch_share=round(100 * figures["mismatched"] / figures["count"]) if figures["count"] else None,
+        mismatch_share=round(100 * mismatched / count) if count else None,
         service_days=service_days,
         per_day=[(day, counts.get((day, P.APPROVED), 0), counts.get((day, P.REJECTED), 0)) for day in days],
     )

@@ -168,6 +168,12 @@ class FlightClaim(FSMModelMixin, models.Model):
                 include=["name_match", "carrier", "flight_date", "manual_entry", "submitted_by"],
                 name="flight_claim_queue",
             ),
+            # The dashboard's share of pending claims whose name did not match.
+            models.Index(
+                fields=["submitted_at"],
+                condition=models.Q(status="pending") & ~models.Q(name_match__in=["match", "manual"]),
+                name="flight_claim_pending_unmatched",
+            ),
             # The dashboard's last 30 days of decisions.
             models.Index(
                 fields=["decided_at"], condition=models.Q(decided_at__isnull=False), name="flight_claim_decided"
