@@ -150,3 +150,18 @@ def test_a_clean_row_and_the_same_row_written_loosely_give_the_same_line():
     loose = {**clean, "operating_carrier": " sw ", "flight_number": "0101", "passenger_name": "smith/john mr",
              "flown": "Y", "ticket_number": "057-0000000001"}  # fmt: skip
     assert parser.parse(clean) == parser.parse(loose)
+
+
+def test_the_database_refuses_a_flight_of_no_program_and_keeps_a_programs_feed():
+    from django.db import IntegrityError, connection, transaction
+
+    program = airline()
+    import_bytes(program, csv_bytes([row(1)]))
+    with pytest.raises(IntegrityError, match="existing program"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE retro_flight SET program_id = 999999")
+    with (
+        pytest.raises(IntegrityError, match="flights in its feed"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM loyalty_program WHERE id = %s", [program.pk])
