@@ -346,3 +346,6 @@ class RetroImportBatchAdmin(ReadOnlyAdmin):
     list_filter = ["state", "channel", "program"]
     list_select_related = ["program", "started_by"]
     search_fields = ["file_name"]
+
+
+from retro.flights import admin as flight_admin  # noqa: E402, F401 - registers the flight claim models
