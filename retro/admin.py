@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django_fsm_log.admin import StateLogInline
 
 from retro import services
+from retro.admin_base import ReadOnlyAdmin
 from retro.models import (
     RetroClaim,
     RetroClaimKey,
@@ -25,22 +26,6 @@ from retro.models import (
 )
 
 CONFIRM_FIELD = "confirm_unmatchable"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by services only: admins look, search and filter, never edit by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
 
 
 def outstanding_claims_lacking(key, form_names):

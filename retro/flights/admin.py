@@ -3,20 +3,8 @@
 from django.contrib import admin
 from django_fsm_log.admin import StateLogInline
 
+from retro.admin_base import ReadOnlyAdmin
 from retro.models import Flight, FlightClaim, FlightSettings
-
-
-class ReadOnly(admin.ModelAdmin):
-    """Written by the import and the wizard only: admins read them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(FlightSettings)
@@ -29,7 +17,7 @@ class FlightSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Flight)
-class FlightAdmin(ReadOnly):
+class FlightAdmin(ReadOnlyAdmin):
     list_display = ["ticket_number", "coupon_number", "flight_date", "operating_carrier", "flight_number", "origin",
                     "destination", "passenger_name", "flown", "program"]  # fmt: skip
     list_filter = ["flown", "program"]
@@ -40,7 +28,7 @@ class FlightAdmin(ReadOnly):
 
 
 @admin.register(FlightClaim)
-class FlightClaimAdmin(ReadOnly):
+class FlightClaimAdmin(ReadOnlyAdmin):
     list_display = ["number", "program", "membership", "status", "coupon", "flight_date", "name_match",
                     "estimated_miles", "manual_entry", "submitted_at"]  # fmt: skip
     list_filter = ["status", "name_match", "manual_entry", "program"]
