@@ -227,3 +227,19 @@ def test_a_manual_entry_needs_a_note(csr):
     with pytest.raises(ValidationError) as error:
         add_manual_flight(membership=traveller(airline()), coupon=manual(), submitted_by=csr, note="")
     assert "note" in error.value.message_dict
+
+
+def test_the_miles_posted_are_the_flight_dates_rules_when_the_rules_changed_since(csr, supervisor):
+    from loyalty.models import EarningRule, EarningRuleSet
+
+    program = airline()
+    membership = traveller(program)
+    flight = FlightFactory(distance=1000, flight_date=days_ago(30))
+    current = EarningRuleSet.objects.get(program=program)
+    EarningRuleSet.objects.filter(pk=current.pk).update(valid_to=days_ago(10))
+    doubled = EarningRuleSet.objects.create(program=program, name="Double miles", valid_from=days_ago(9))
+    EarningRule.objects.create(rule_set=doubled, name="Distance × 2", activity_kind="flight",
+                               calculation=EarningRule.Calculation.DISTANCE, class_multipliers={"Y": 2})  # fmt: skip
+    [flight_claim] = claim(membership, flight, csr)
+    approve_flight_claim(claim=flight_claim, by=supervisor)
+    assert flight_claim.estimated_miles == 1000 and miles_of(membership) == 1000

@@ -183,3 +183,20 @@ def test_people_without_the_role_may_not_use_the_member_screens(client, membersh
 def test_a_csr_may_not_open_the_approval_queue(client, csr):
     client.force_login(csr)
     assert client.get(reverse("flight-approval-queue")).status_code == 403
+
+
+def test_a_claim_past_the_service_level_is_highlighted(client, csr, supervisor, membership):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from retro.flights.services import submit_flight_claim
+
+    old, new = FlightFactory(flight_number="303"), FlightFactory(flight_number="404")
+    for flight in (old, new):
+        submit_flight_claim(membership=membership, ticket_number=flight.ticket_number, coupon_numbers=[1],
+                            submitted_by=csr)  # fmt: skip
+    FlightClaim.objects.filter(flight=old).update(submitted_at=timezone.now() - dt.timedelta(days=10))
+    client.force_login(supervisor)
+    page = html(client.get(reverse("flight-approval-queue"), {"age": "overdue"}, headers=HX))
+    assert "SW 303" in page and "SW 404" not in page and 'class="table-warning queue-highlight"' in page
