@@ -38,7 +38,7 @@ DEFAULT_SORT = "-submitted"
 # Outstanding ones all recent and a new program's all new, so that walk could read most of the table.
 LEADING_FILTERS = {  # filter: (its column, the sorts an index serves with it first)
     "status": ("status", ("submitted", "status", "number")),
-    "program": ("program_id", ("submitted", "status", "number")),
+    "program": ("program_id", ("submitted", "number")),
     "channel": ("channel", ("submitted", "status", "number")),
 }
 NEEDS_KEY_VALUES = "missing"

@@ -159,6 +159,9 @@ def submit_retro_claim(
             last_attempt_at=now,
             # Seed 001: whether it is retried depends on the settings at the time of the first attempt.
             reprocess=retro_settings.reprocessing_enabled,
+            # Written with the claim (the member is loaded, _check_member read it): the insert trigger that
+            # fills it for other writers (migration 0010) then has nothing to do.
+            member_name=membership.member.search_name,
         )
         _insert_claim(claim)  # the number comes from the id
         match_retro_claim(claim=claim, retro_settings=retro_settings, by=claim.submitted_by, today=today, fresh=True)
