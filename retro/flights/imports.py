@@ -189,26 +189,31 @@ class FlightCopyWriter:
         self.batch = batch
         self._sql = flight_import_statements()
         self._staged = False  # a file whose coupons clash with the feed's goes through staging from then on
+        # One import time for the whole file, so the parsing thread can build each chunk's COPY data.
+        self._imported_at = timezone.now()
+        self._prefix = f"{batch.program_id}\t{self._imported_at.isoformat(' ')}\t"
         with connection.cursor() as cursor:
             cursor.execute(self._sql["staging"])
 
     def prepare(self, rows):
-        return [row["line"] for row in rows]
+        """The chunk's COPY data, built in the parsing thread while the database writes the previous chunk."""
+        lines = [row["line"] for row in rows]
+        return lines, (self._prefix + self._prefix.join(lines)).encode()
 
-    def write(self, lines):
+    def write(self, prepared):
+        lines, data = prepared
         with connection.cursor() as cursor:
             if not self._staged:
-                prefix = f"{self.batch.program_id}\t{timezone.now().isoformat(' ')}\t"
                 try:
                     with transaction.atomic(), cursor.cursor.copy(self._sql["copy_direct"]) as copy:
-                        copy.write((prefix + prefix.join(lines)).encode())
+                        copy.write(data)
                     return len(lines)
                 except UniqueViolation:
                     self._staged = True
             cursor.execute(self._sql["truncate"])
             with cursor.cursor.copy(self._sql["copy_staging"]) as copy:
                 copy.write("".join(lines).encode())
-            cursor.execute(self._sql["insert_staged"], [self.batch.program_id, timezone.now()])
+            cursor.execute(self._sql["insert_staged"], [self.batch.program_id, self._imported_at])
             added = cursor.rowcount
             cursor.execute(self._sql["truncate"])
             return added

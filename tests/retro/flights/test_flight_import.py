@@ -82,11 +82,11 @@ def test_a_failure_half_way_leaves_nothing_of_the_file(monkeypatch):
     calls = []
     original = FlightCopyWriter.write
 
-    def fail_third(self, lines):
-        calls.append(lines)
+    def fail_third(self, prepared):
+        calls.append(prepared)
         if len(calls) == 3:
             raise RuntimeError("disk full")
-        return original(self, lines)
+        return original(self, prepared)
 
     monkeypatch.setattr(FlightCopyWriter, "write", fail_third)
     with pytest.raises(RuntimeError):
