@@ -121,10 +121,15 @@ def _claims(program, anchor):
         FlightClaim.objects.filter(pk=claim.pk).update(submitted_at=submitted)
         claim.submitted_at = submitted
         if supervisor is not None and index % 3 == 0:
-            approve_flight_claim(claim=claim, by=supervisor, reason="E-ticket receipt checked (demo).")
+            claim = approve_flight_claim(claim=claim, by=supervisor, reason="E-ticket receipt checked (demo).")
         elif supervisor is not None and index % 3 == 1 and index > 6:
-            reject_flight_claim(claim=claim, by=supervisor, reason="The ticket is in another passenger's name (demo).")
+            claim = reject_flight_claim(
+                claim=claim, by=supervisor, reason="The ticket is in another passenger's name (demo)."
+            )
         else:
             continue
-        FlightClaim.objects.filter(pk=claim.pk).update(decided_at=submitted + dt.timedelta(days=1 + index % 4))
+        # Decided in the past: the members were told then, so the demo's worker has no e-mail to send now.
+        FlightClaim.objects.filter(pk=claim.pk).update(
+            decided_at=submitted + dt.timedelta(days=1 + index % 4), notifications_sent=[claim.status]
+        )
     return made
