@@ -71,7 +71,7 @@ class FlightApprovalQueue(DecisionQueueView):
         "decide claims you submitted, nor approve more miles than your role's limit for the program."
     )
     filterset_class = FlightApprovalFilter
-    columns = ["Claim", "Submitted", "By", "Member", "Flight", "Coupon", "Name check", "Miles"]
+    columns = ["Claim", "Submitted", "Member", "Flight and coupon", "Name check", "Miles"]
     numeric_columns = ("Miles",)
     row_template = "retro/flights/approval_row.html"
     template = "retro/flights/queue.html"
