@@ -71,6 +71,20 @@ class HeaderIndicator:
 
 
 @dataclass(frozen=True)
+class HomePanel:
+    """A panel on a staff user's home page, e.g. "My claims due today or overdue".
+
+    `context(request)` returns the panel's `data`, or None to show nothing; asked only with `permission`.
+    """
+
+    key: str
+    template: str
+    permission: str
+    context: Callable
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class DemoStep:
     """Part of `manage.py seed_demo` after the core's members: `run(programs=, anchor=, log=)` -> summary."""
 
@@ -85,6 +99,7 @@ PROFILE_TABS: list[ProfileLink] = []
 MORE_ACTIONS: list[ProfileLink] = []
 TAB_SECTIONS: list[TabSection] = []
 HEADER_INDICATORS: list[HeaderIndicator] = []
+HOME_PANELS: list[HomePanel] = []
 ROLE_PERMISSIONS: dict[str, list[str]] = {role: [] for role in ROLES}
 # Admins get every permission of these apps (they configure the program in Django admin).
 ADMIN_APPS: list[str] = []
@@ -122,6 +137,11 @@ def add_more_action(link: ProfileLink):
 
 def add_header_indicator(indicator: HeaderIndicator):
     _add(HEADER_INDICATORS, indicator, key=lambda i: i.key)
+
+
+def add_home_panel(panel: HomePanel):
+    _add(HOME_PANELS, panel, key=lambda i: i.key)
+    HOME_PANELS.sort(key=lambda i: i.order)
 
 
 def grant(role, *codenames):

@@ -210,3 +210,37 @@ def membership_ids_named_at_most(text, *, cap):
     named = Q(member_id__in=member_ids) | Q(membership_number__iexact=value)
     return list(Membership.objects.filter(named).order_by().values_list("pk", flat=True))
 
+
+
+def activity_metric_totals(activity_ids):
+    """{activity id: {metric: quantity}} for several activities, in one query."""
+    totals = {}
+    rows = (
+        LedgerEntry.objects.filter(activity_id__in=activity_ids)
+        .order_by()
+        .values_list("activity_id", "metric")
+        .annotate(total=Sum("quantity"))
+    )
+    for activity_id, metric, total in rows:
+        totals.setdefault(activity_id, {})[metric] = total
+    return totals
+
+
+def activities_of_memberships(membership_ids, *, limit=500):
+    """The newest activities of these memberships (a member's transactions), with what a grid row shows."""
+    return list(
+        Activity.objects.filter(membership_id__in=list(membership_ids))
+        .select_related("membership__program", "tier", "location", "reverses")
+        .order_by("-occurred_on", "-posted_at", "-id")[:limit]
+    )
+
+
+def activity_with_entries(pk):
+    """One activity with its membership, rule set, tier and ledger entries; None when there is none."""
+    return (
+        Activity.objects.select_related("membership__member", "membership__program", "rule_set", "tier", "location",
+                                        "caused_by", "reverses")  # fmt: skip
+        .prefetch_related(Prefetch("entries", queryset=LedgerEntry.objects.order_by("id")))
+        .filter(pk=pk)
+        .first()
+    )

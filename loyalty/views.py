@@ -18,7 +18,13 @@ staff_screen = permission_required("loyalty.view_member", raise_exception=True)
 
 @login_required
 def home(request):
-    return render(request, "home.html")
+    panels = []
+    for panel in plugins.HOME_PANELS:
+        if request.user.has_perm(panel.permission):
+            data = panel.context(request)
+            if data is not None:
+                panels.append({"panel": panel, "data": data})
+    return render(request, "home.html", {"panels": panels})
 
 
 @login_required

@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -23,6 +23,8 @@ def _batches():
 
 def _check(request, kind):
     """The kind's permission; a signed-in user without it gets the 403 page (login_required runs first)."""
+    if kind not in KINDS:
+        raise Http404(f"There is no import of “{kind}”.")
     if not request.user.has_perm(KINDS[kind].permission):
         raise PermissionDenied
 

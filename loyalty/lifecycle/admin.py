@@ -12,7 +12,7 @@ class ApprovalLimitForm(forms.ModelForm):
 
     class Meta:
         model = ApprovalLimit
-        fields = ["program", "lifecycle", "role", "max_value"]
+        fields = ["program", "lifecycle", "role", "max_value", "daily_max"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -22,7 +22,7 @@ class ApprovalLimitForm(forms.ModelForm):
 @admin.register(ApprovalLimit)
 class ApprovalLimitAdmin(admin.ModelAdmin):
     form = ApprovalLimitForm
-    list_display = ["program", "lifecycle_label", "role", "max_value"]
+    list_display = ["program", "lifecycle_label", "role", "max_value", "daily_max"]
     list_filter = ["program", "lifecycle", "role"]
     list_select_related = ["program", "role"]
 

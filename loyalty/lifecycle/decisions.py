@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.utils import timezone
 
 from loyalty.models import ApprovalLimit
 
@@ -99,6 +99,14 @@ class ApprovalPolicy:
     def program_id(self, obj):
         return obj.program_id
 
+    def permission(self, decision, obj):
+        """The permission this decision needs on this object (a lifecycle may ask more for some objects)."""
+        return decision.permission
+
+    def approved_since(self, user, *, program_id, since):
+        """The value `user` has approved in the program since `since`, for a role's daily cap (None: no cap)."""
+        return None
+
     def apply(self, obj, decision, *, by, reason, message):
         raise NotImplementedError
 
@@ -126,11 +134,25 @@ def approval_limit(user, *, program_id, lifecycle):
     The largest of the limits set for the user's roles; roles without a limit row do not
     count, and with no row at all for the user's roles (or for a superuser) there is no limit.
     """
+    return approval_limits(user, program_id=program_id, lifecycle=lifecycle)[0]
+
+
+def approval_limits(user, *, program_id, lifecycle):
+    """(largest value per decision, largest total per day) this user may approve; None for no limit.
+
+    Each is the largest set for the user's roles; a role whose row leaves the daily cap empty has none.
+    """
     if user.is_superuser:
-        return None
-    return ApprovalLimit.objects.filter(
-        program_id=program_id, lifecycle=lifecycle, role__in=user.groups.all()
-    ).aggregate(top=Max("max_value"))["top"]
+        return None, None
+    rows = list(
+        ApprovalLimit.objects.filter(program_id=program_id, lifecycle=lifecycle, role__in=user.groups.all())
+        .order_by()
+        .values_list("max_value", "daily_max")
+    )
+    if not rows:
+        return None, None
+    daily = [cap for _, cap in rows]
+    return max(top for top, _ in rows), (None if None in daily else max(daily))
 
 
 def check_may_decide(policy, decision, obj, by, *, limits=None):
@@ -141,7 +163,7 @@ def check_may_decide(policy, decision, obj, by, *, limits=None):
     user = _person(by)
     if user is None:
         return
-    if not user.has_perm(decision.permission):
+    if not user.has_perm(policy.permission(decision, obj)):
         raise NotAllowedToDecide(
             f"Your account may not {decision.label.lower()} {policy.plural}.", code="no_permission"
         )
@@ -153,11 +175,11 @@ def check_may_decide(policy, decision, obj, by, *, limits=None):
     if decision.checks_limit:
         program_id = policy.program_id(obj)
         if limits is None or program_id not in limits:
-            found = approval_limit(user, program_id=program_id, lifecycle=policy.lifecycle)
+            found = approval_limits(user, program_id=program_id, lifecycle=policy.lifecycle)
             if limits is None:
                 limits = {}
             limits[program_id] = found
-        limit = limits[program_id]
+        limit, daily_cap = limits[program_id]
         value = policy.value(obj)
         if limit is not None and (value is None or Decimal(value) > limit):
             worth = "an unknown value" if value is None else f"{value:,} {policy.value_label}"
@@ -166,6 +188,24 @@ def check_may_decide(policy, decision, obj, by, *, limits=None):
                 f"{limit:,.0f} {policy.value_label}. Ask someone with a higher limit.",
                 code="over_approval_limit",
             )
+        if daily_cap is not None:
+            _check_daily_cap(policy, obj, user, program_id=program_id, cap=daily_cap, value=value)
+
+
+def _check_daily_cap(policy, obj, user, *, program_id, cap, value):
+    """A role's cap on what one person approves per day (since midnight in the server's time zone)."""
+    since = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    done = policy.approved_since(user, program_id=program_id, since=since)
+    if done is None:
+        return
+    if Decimal(done) + Decimal(value or 0) > cap:
+        left = max(cap - Decimal(done), Decimal(0))
+        raise OverApprovalLimit(
+            f"{policy.noun.capitalize()} {obj} is worth {value or 0:,} {policy.value_label}; you have approved "
+            f"{done:,} {policy.value_label} today and your daily cap is {cap:,.0f} ({left:,.0f} left). "
+            "Ask someone else, or wait until tomorrow.",
+            code="over_daily_cap",
+        )
 
 
 def decide(policy, obj, decision_name, *, by, reason="", message=""):

@@ -11,6 +11,15 @@ class ApprovalLimit(models.Model):
     max_value = models.DecimalField(
         max_digits=14, decimal_places=2, help_text="The largest value (points, miles…) this role may approve."
     )
+    daily_max = models.DecimalField(
+        "daily cap",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The most one person of this role may approve in a day, all decisions together (empty: no cap). "
+        "Only lifecycles that count what was approved apply it (e.g. adjustments).",
+    )
 
     class Meta:
         ordering = ["program", "lifecycle", "role__name"]
@@ -20,6 +29,11 @@ class ApprovalLimit(models.Model):
                 condition=models.Q(max_value__gte=0),
                 name="approval_limit_not_negative",
                 violation_error_message="The limit cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(daily_max__isnull=True) | models.Q(daily_max__gte=models.F("max_value")),
+                name="approval_daily_cap_at_least_the_limit",
+                violation_error_message="The daily cap cannot be below the limit for one decision.",
             ),
         ]
 

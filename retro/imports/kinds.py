@@ -23,8 +23,15 @@ class ImportKind:
     file_help: str = ""  # the file field's help text
     format_template: str = ""  # the screen's "File format" explanation
     url_name: str = ""  # its upload screen
-    members: Callable | None = None  # (program) -> poster of rows carrying a membership number
+    members: Callable | None = None  # (batch) -> poster of rows carrying a membership number
     after_publish: Callable | None = None  # (batch), after the file's transaction committed
+
+
+    def upload_url(self):
+        """Its upload screen: a route of its own, or the shared one taking the kind's key."""
+        from django.urls import reverse
+
+        return reverse(self.url_name) if self.url_name else reverse("import-upload", args=[self.key])
 
 
 KINDS: dict[str, ImportKind] = {}

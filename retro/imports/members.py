@@ -26,8 +26,8 @@ class PostedRows:
 class MemberRowPoster:
     """Posts the member rows of one import's program through loyalty.services.post_activities, a chunk at a time."""
 
-    def __init__(self, program):
-        self.program = program
+    def __init__(self, batch):
+        self.program = batch.program
 
     def post(self, rows):
         """rows: (row number, parsed values, original) with a membership_number; returns PostedRows."""

@@ -160,7 +160,7 @@ def import_records(*, batch, records, chunk_size=CHUNK_SIZE, on_progress=None, o
     progress = ProgressRecorder(batch)  # before the transaction: it asks whether the caller holds one
     try:
         parser = kind.parser(batch.program)
-        members = kind.members(batch.program) if kind.members else None
+        members = kind.members(batch) if kind.members else None
         with transaction.atomic():
             writer = kind.writer(batch)
             for chunk in parsed_chunks(parser, writer, records, chunk_size):

@@ -26,6 +26,12 @@
 
   document.addEventListener("change", function (event) {
     var target = event.target;
+    // The claim screen: the limited adjustment fields show only for that record type (seed 002).
+    if (target.matches("[data-record-type]")) {
+      document.querySelectorAll("[data-adjustment-section]").forEach(function (section) {
+        section.classList.toggle("d-none", target.value !== "limited_adjustment");
+      });
+    }
     if (target.matches("[data-submit-on-change]")) {
       target.form.requestSubmit();
     }

@@ -1,0 +1,93 @@
+"""Reads the claims screens share: who may see or submit what, the lamp, claims due, the claim with its notes."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from claims.models import ClaimNote, ClaimStatus, MembershipClaim
+
+VIEW_PERMISSIONS = (
+    "claims.view_membershipclaim",
+    "claims.change_membershipclaim",
+    "claims.submit_primary_claim",
+    "claims.submit_nonprimary_claim",
+    "claims.add_claimnote",
+)
+# What the claim screen and the grid show of each claim's relations: one query for a page of claims.
+CLAIM_RELATIONS = (
+    "program", "membership__member", "claim_type", "origin", "owner", "submitted_by", "hotel", "adjustment_code",
+)  # fmt: skip
+
+
+def may_see_claims(user):
+    """Seed 002: any of the claims permissions shows the lamp and the view-only claim screen."""
+    return any(user.has_perm(name) for name in VIEW_PERMISSIONS)
+
+
+def primary_membership_id(member):
+    """The member's primary membership: the first they joined (the card they enrolled with)."""
+    first = member.memberships.order_by("joined_on", "id").values_list("pk", flat=True).first()
+    return first
+
+
+def may_submit_for(user, membership):
+    """Seed 002's PRIMARY / NON PRIMARY CLAIMS SUBMIT: separate rights for the two kinds of membership."""
+    if primary_membership_id(membership.member) == membership.pk:
+        return user.has_perm("claims.submit_primary_claim")
+    return user.has_perm("claims.submit_nonprimary_claim")
+
+
+def may_submit_any(user):
+    return user.has_perm("claims.submit_primary_claim") or user.has_perm("claims.submit_nonprimary_claim")
+
+
+def claims_visible_to(user):
+    """Every claim, for a user with one of the claims permissions; none otherwise."""
+    if not may_see_claims(user):
+        return MembershipClaim.objects.none()
+    return MembershipClaim.objects.all()
+
+
+def claim_with_relations(user, pk):
+    return claims_visible_to(user).select_related(*CLAIM_RELATIONS, "decided_by", "stay").filter(pk=pk).first()
+
+
+def claim_notes(claim):
+    return ClaimNote.objects.filter(claim=claim).select_related("activity_type", "author").order_by("sequence")
+
+
+def claims_lamp(user, member, membership):
+    """The member profile's claims lamp: lit while the member has a claim that is not CLOSED."""
+    from django.urls import reverse
+
+    count = MembershipClaim.objects.filter(membership__member=member).exclude(status=ClaimStatus.CLOSED).count()
+    url = f"{reverse('claim-search')}?name={member.member_number}"
+    if not count:
+        return {"lit": False, "title": "No open claims", "url": url, "count": 0}
+    noun = "claim" if count == 1 else "claims"
+    return {"lit": True, "count": count, "title": f"{count} open {noun}: open the member's claims", "url": url}
+
+
+def claim_owners():
+    """Seed 002: owners are users allowed to administer claims (MEMBERSHIP CLAIMS EDIT)."""
+    User = get_user_model()
+    by_group = Q(groups__permissions__codename="change_membershipclaim",
+                 groups__permissions__content_type__app_label="claims")  # fmt: skip
+    direct = Q(user_permissions__codename="change_membershipclaim",
+               user_permissions__content_type__app_label="claims")  # fmt: skip
+    return User.objects.filter(is_active=True).filter(by_group | direct | Q(is_superuser=True)).distinct()
+
+
+def claim_submitters():
+    User = get_user_model()
+    submitters = MembershipClaim.objects.order_by().values("submitted_by").distinct()
+    return User.objects.filter(pk__in=submitters)
+
+
+def claims_due(user, today):
+    """The user's open claims whose reply-by date is today or past, earliest first."""
+    return (
+        MembershipClaim.objects.filter(owner=user, reply_by__lte=today)
+        .exclude(status=ClaimStatus.CLOSED)
+        .select_related("membership__member", "claim_type")
+        .order_by("reply_by", "id")
+    )

@@ -1,0 +1,1 @@
+"""The membership claims screens (seed 002)."""
