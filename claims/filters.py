@@ -109,7 +109,8 @@ class ClaimSearch(django_filters.FilterSet):
         # The member's name (or number), found first, then their claims by the membership index.
         ids = membership_ids_named_at_most(value, cap=MEMBERS_NAMED_CAP)
         if ids is None:
-            self.form.add_error("name", f"More than {MEMBERS_NAMED_CAP:,} members have this name: add a word.")
+            # Said once the filters ran (the form's data may not change while django-filter reads it).
+            self.name_problem = f"More than {MEMBERS_NAMED_CAP:,} members have this name: add a word."
             return queryset.none()
         return queryset.filter(membership_id__in=ids)
 
@@ -125,9 +126,13 @@ class ClaimSearch(django_filters.FilterSet):
         value = (self.data or {}).get("sort") or DEFAULT_SORT
         return value if value.lstrip("-") in SORTS else DEFAULT_SORT
 
+    name_problem = ""
+
     @property
     def qs(self):
         queryset = super().qs
+        if self.name_problem and "name" not in self.form.errors:
+            self.form.add_error("name", self.name_problem)
         sort = self.sort_key
         columns = SORTS[sort.lstrip("-")]
         return queryset.order_by(*(f"-{c}" if sort.startswith("-") else c for c in columns))

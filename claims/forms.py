@@ -76,6 +76,8 @@ class ClaimForm(forms.ModelForm):
         self.fields["record_type"].widget.attrs["data-record-type"] = "1"
         for name in ADJUSTMENT_FIELDS:
             self.fields[name].widget.attrs.update({"inputmode": "numeric", "class": "form-control form-control-sm"})
+        if claim.pk is None and editing and not property_user:
+            self.fields["owner"].initial = user.pk  # seed 002: the submitter, unless someone else handles it
         self.fields["status"].initial = claim.status
         self.fields["decision"].initial = claim.decision
         # Seed 002: an OPMS (property-system) user's claim is OPEN with no decision, and they cannot change either.

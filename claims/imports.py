@@ -23,7 +23,7 @@ from claims import rules
 from claims.models import AdjustmentBatch, AdjustmentCode, Stay, StayStatus
 from claims.models.adjustments import AdjustmentLine
 from loyalty import selectors as loyalty_selectors
-from loyalty.models import Location, Member, Membership
+from loyalty.models import Location
 from retro.imports import limits
 from retro.imports.kinds import ImportKind, register
 from retro.imports.members import PostedRows
@@ -132,7 +132,9 @@ STAGING_COLUMNS = ("property_code", "property_reservation_number", "central_rese
 
 def stay_statements():
     stay, location = Stay._meta.db_table, Location._meta.db_table
-    membership, member = Membership._meta.db_table, Member._meta.db_table
+    # The member tables, named through the stay's own links (feature apps read members through loyalty.selectors).
+    membership = Stay._meta.get_field("membership").related_model._meta.db_table
+    member = Stay._meta.get_field("guest").related_model._meta.db_table
     columns = ", ".join(STAGING_COLUMNS)
     # A card a CSR attached stays; an unchanged row (sent again) updates nothing and counts as a duplicate.
     kept = "{t}.card_attached_at IS NOT NULL"
@@ -152,7 +154,7 @@ def stay_statements():
             SELECT DISTINCT ON (l.id, s.property_reservation_number)
                 %(program)s, l.id, s.property_reservation_number, s.central_reservation_number, s.guest_name,
                 s.arrival_date, s.departure_date, s.status, s.room_revenue, s.currency, s.card_number, m.id, g.id,
-                CASE WHEN s.card_number = '' THEN CASE WHEN s.status = 'checked_out' THEN 'no_card' ELSE '' END
+                CASE WHEN s.card_number = '' THEN CASE s.status WHEN 'checked_out' THEN 'no_card' ELSE '' END
                      WHEN m.id IS NULL THEN 'unknown_card'
                      WHEN g.id IS NOT NULL AND m.member_id <> g.id THEN 'other_members_card'
                      ELSE '' END,
@@ -175,7 +177,7 @@ def stay_statements():
                 t.departure_date, t.status, t.room_revenue, t.currency, t.guest_id, t.card_number)
                 IS DISTINCT FROM (EXCLUDED.central_reservation_number, EXCLUDED.guest_name, EXCLUDED.arrival_date,
                 EXCLUDED.departure_date, EXCLUDED.status, EXCLUDED.room_revenue, EXCLUDED.currency, EXCLUDED.guest_id,
-                EXCLUDED.card_number)
+                CASE WHEN {kept.format(t="t")} THEN t.card_number ELSE EXCLUDED.card_number END)
         """,  # noqa: S608 - table names are ours
     }
 

@@ -77,6 +77,7 @@ def check_adjustment(code, values):
         raise ValidationError({"adjustment_code": "Choose the adjustment code: it is the adjustment's reason."})
     if not code.active:
         errors["adjustment_code"] = f"Adjustment code {code.code} is no longer in use."
+    filled = set()  # totals the CSR left empty: their parts' errors say it, the total need not repeat it
     for total, parts in ADJUSTMENT_PARTS.items():
         zero = Decimal(0) if total == "total_revenue" else 0
         for part in parts:
@@ -85,6 +86,7 @@ def check_adjustment(code, values):
         added = sum((values[part] for part in parts), zero)
         if values.get(total) is None:
             values[total] = added
+            filled.add(total)
         elif values[total] != added:
             errors[total] = (
                 f"The {_label(total)} ({_fmt(values[total], 'revenue' if zero else 'points')}) must equal "
@@ -94,7 +96,8 @@ def check_adjustment(code, values):
         lower, upper = code.range_of(kind)
         for name in names:
             value = values[name]
-            if name not in errors and not lower <= value <= upper:
+            parts_refused = name in filled and any(part in errors for part in ADJUSTMENT_PARTS[name])
+            if name not in errors and not parts_refused and not lower <= value <= upper:
                 errors[name] = (
                     f"The {_label(name)} must be between {_fmt(lower, kind)} and {_fmt(upper, kind)} "
                     f"for adjustment code {code.code}; {_fmt(value, kind)} is outside."

@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.urls import reverse
 
 from claims.models import ClaimNote, ClaimStatus, MembershipClaim
 
@@ -57,8 +58,6 @@ def claim_notes(claim):
 
 def claims_lamp(user, member, membership):
     """The member profile's claims lamp: lit while the member has a claim that is not CLOSED."""
-    from django.urls import reverse
-
     count = MembershipClaim.objects.filter(membership__member=member).exclude(status=ClaimStatus.CLOSED).count()
     url = f"{reverse('claim-search')}?name={member.member_number}"
     if not count:

@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from claims import rules
+from claims.decisions import MEMBERSHIP_CLAIM_APPROVALS
 from claims.models import ClaimDecision, ClaimNote, ClaimSource, ClaimStatus, MembershipClaim, RecordType
 from claims.models.claims import ADJUSTMENT_FIELDS, STATUS_TRANSITIONS
 from claims.selectors import may_submit_for
@@ -134,9 +135,12 @@ def update_claim(*, claim, by, values, status=None, decision=None, note="") -> M
             name = {ClaimDecision.APPROVED: "approve", ClaimDecision.REJECTED: "reject"}.get(decision)
             if name is None:
                 raise ValidationError({"decision": "An approved or rejected claim stays so: its decision is final."})
-            from claims.decisions import MEMBERSHIP_CLAIM_APPROVALS
-
             claim = decide(MEMBERSHIP_CLAIM_APPROVALS, claim, name, by=by, reason=(note or "").strip())
+            event = ClaimNote.Event.APPROVED if name == "approve" else ClaimNote.Event.REJECTED
+            text = event.label
+            if claim.activity_id:
+                text += f": {claim.total_points:,} points posted"
+            _write_note(claim, by=by, text=text, event=event, now=now)
     return claim
 
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from claims.models import ClaimSettings, Stay, StayException, StayStatus
@@ -183,8 +183,6 @@ def _calculate_batch(program, last_departure, batch_size):
 
 def _record_calculated(credited, now):
     """One statement for the batch: each stay keeps its activity and when it was calculated."""
-    from django.db import connection
-
     table = Stay._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -34,6 +34,11 @@ class TransactionRow:
     exception: str = ""
     exception_label: str = ""
 
+    @property
+    def has_points(self):
+        """An enrolment, or a stay not calculated yet, shows empty points columns rather than zeros."""
+        return self.calculated and (self.activity is not None or self.stay is not None)
+
     def metric(self, name):
         return self.metrics.get(name, Z)
 

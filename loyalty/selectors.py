@@ -244,3 +244,12 @@ def activity_with_entries(pk):
         .filter(pk=pk)
         .first()
     )
+
+
+def memberships_for_choice(ids, *, limit):
+    """These memberships with their member and program, by member name: a list to pick one from."""
+    return list(
+        Membership.objects.filter(pk__in=ids)
+        .select_related("member", "program")
+        .order_by("member__last_name", "member__first_name", "membership_number")[:limit]
+    )

@@ -58,6 +58,16 @@ class AdjustmentCode(models.Model):
     def range_of(self, kind):
         return getattr(self, f"lower_{kind}"), getattr(self, f"upper_{kind}")
 
+    def threshold_labels(self):
+        """[(what, "-1,000 to 5,000")] as the claim screen shows them, formatted as its errors are."""
+        labels = {"points": "Award points", "stays": "Stays", "nights": "Nights", "revenue": "Revenue"}
+        shown = []
+        for kind, label in labels.items():
+            lower, upper = self.range_of(kind)
+            fmt = "{:,.2f}" if kind == "revenue" else "{:,}"
+            shown.append((label, f"{fmt.format(lower)} to {fmt.format(upper)}"))
+        return shown
+
 
 class AdjustmentBatchStatus(models.TextChoices):
     PENDING = "pending", "Waiting for approval"
@@ -94,7 +104,7 @@ class AdjustmentBatch(FSMModelMixin, models.Model):
         indexes = [models.Index(fields=["status", "submitted_at"], name="adjustment_batch_queue")]
 
     def __str__(self):
-        return f"Adjustments #{self.pk}"
+        return f"#{self.pk}"
 
     @transition(field=status, source=AdjustmentBatchStatus.PENDING, target=AdjustmentBatchStatus.APPROVED)
     def approve(self):

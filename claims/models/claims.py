@@ -247,6 +247,8 @@ class ClaimNote(models.Model):
         OPENED = "opened", "Claim opened"
         CLOSED = "closed", "Claim closed"
         REOPENED = "reopened", "Claim reopened"
+        APPROVED = "approved", "Claim approved"
+        REJECTED = "rejected", "Claim rejected"
 
     claim = models.ForeignKey(MembershipClaim, on_delete=models.PROTECT, related_name="notes")
     sequence = models.PositiveIntegerField()

@@ -12,7 +12,6 @@ from claims.models import AdjustmentCode, MembershipClaim, RecordType, Stay
 from claims.selectors import claim_notes, claim_with_relations, may_submit_any, may_submit_for
 from claims.views._common import claims_screen, needs, render_part
 from loyalty import selectors as loyalty_selectors
-from loyalty.models import Membership
 
 EDIT = "claims.change_membershipclaim"
 MEMBERS_SHOWN = 25
@@ -82,10 +81,7 @@ def _member_chooser(request):
         ids = loyalty_selectors.membership_ids_named_at_most(text, cap=MEMBERS_SHOWN)
         too_many = ids is None
         if ids:
-            memberships = list(
-                Membership.objects.filter(pk__in=ids).select_related("member", "program")
-                .order_by("member__last_name", "member__first_name", "membership_number")[:MEMBERS_SHOWN]
-            )  # fmt: skip
+            memberships = loyalty_selectors.memberships_for_choice(ids, limit=MEMBERS_SHOWN)
     for membership in memberships:
         membership.may_submit = may_submit_for(request.user, membership)
     return render(request, "claims/choose_member.html",
