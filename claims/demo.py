@@ -120,7 +120,8 @@ def _claims(program, memberships, anchor, rng, users):
     count = 0
     plan = [ClaimStatus.OPEN, ClaimStatus.PENDING, ClaimStatus.REVIEW, ClaimStatus.WAIT_CALLER, ClaimStatus.CLOSED]
     for n, membership in enumerate(memberships[:25]):
-        departure = anchor - dt.timedelta(days=rng.randint(12, 150))
+        # Claims are entered today, so their stays fall in today's claim window whatever the demo's anchor.
+        departure = today - dt.timedelta(days=rng.randint(12, 150))
         nights = rng.randint(1, 4)
         hotel = rng.choice(hotels)
         stay_claim = n % 5 != 3

@@ -5,6 +5,7 @@ and runs a cell starting with =, +, -, @ (or a TAB or CR before one) as a formul
 quote keeps such text text. Numbers stay numbers, a signed one like -12.50 included.
 """
 
+import csv
 import re
 from decimal import Decimal
 
@@ -23,3 +24,19 @@ def safe_cell(value):
     if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
         return f"'{text}"
     return text
+
+
+class _Echo:
+    """A write-only file for csv.writer: each row goes straight into a streaming response."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(header, rows):
+    """The lines of a spreadsheet-safe CSV file, one at a time, to stream: the header, then each row's cells."""
+    writer = csv.writer(_Echo())
+    yield BOM
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([safe_cell(value) for value in row])

@@ -1,8 +1,5 @@
 """Membership Claims: search with Main and Advanced criteria, the sortable grid, CSV export (seed 002)."""
 
-import csv
-from itertools import chain
-
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,7 +9,7 @@ from claims.models import ClaimStatus
 from claims.selectors import CLAIM_RELATIONS, claims_visible_to
 from claims.views._common import claims_screen, query_without_page
 from loyalty.pagination import CappedPaginator, serial_plans
-from loyalty.spreadsheets import BOM, safe_cell
+from loyalty.spreadsheets import csv_lines
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -59,11 +56,6 @@ def claim_search(request):
     return render(request, "claims/search.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 EXPORT_HEADER = [
     "claim_number", "claim_date", "caller_name", "reply_by", "membership_type", "membership_number", "member",
     "status", "claim_type", "close_date", "record_type", "property", "property_reservation_number",
@@ -81,10 +73,8 @@ def _user(user):
 
 
 def _export_rows(claims):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_HEADER)
     for claim in claims.iterator(chunk_size=2000):
-        row = [
+        yield [
             claim.pk, _day(claim.claim_date), claim.caller_name, _day(claim.reply_by), claim.program.name,
             claim.membership.membership_number, claim.membership.member.full_name, claim.get_status_display(),
             claim.claim_type.label, _day(claim.closed_on), claim.get_record_type_display(),
@@ -95,7 +85,6 @@ def _export_rows(claims):
             claim.adjustment_code.code if claim.adjustment_code else "",
             "" if claim.total_points is None else claim.total_points,
         ]  # fmt: skip
-        yield writer.writerow([safe_cell(value) for value in row])
 
 
 @claims_screen
@@ -104,6 +93,7 @@ def claim_export(request):
     search = ClaimSearch(request.GET or None, queryset=claims_visible_to(request.user))
     claims = search.qs.select_related(*CLAIM_RELATIONS) if search.is_valid() else search.queryset.none()
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(chain([BOM], _export_rows(claims)), content_type="text/csv; charset=utf-8")
+    lines = csv_lines(EXPORT_HEADER, _export_rows(claims))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="membership-claims-{stamp}.csv"'
     return response

@@ -1,8 +1,5 @@
 """Retro Claim Activity (program-wide, seed 001): filters, sortable grid, CSV export, claim detail, decisions."""
 
-import csv
-from itertools import chain
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
@@ -12,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from loyalty.lifecycle.decisions import refusal_for
 from loyalty.pagination import CappedPaginator, serial_plans
-from loyalty.spreadsheets import BOM, safe_cell
+from loyalty.spreadsheets import csv_lines
 from retro import services
 from retro.decisions import RETRO_CLAIM_APPROVALS
 from retro.filters import RetroClaimFilter
@@ -87,13 +84,6 @@ def retro_claim_activity(request):
     return render(request, "retro/claim_activity.html", context)
 
 
-class _Echo:
-    """A write-only file for csv.writer: each row goes straight into the streaming response."""
-
-    def write(self, value):
-        return value
-
-
 EXPORT_HEADER = [
     "claim", "program", "member_number", "member_name", "membership_number", "channel", "status",
     "transaction_type", "transaction_date", "key_values", "submitted_at", "submitted_by",
@@ -102,8 +92,6 @@ EXPORT_HEADER = [
 
 
 def _export_rows(claims):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_HEADER)
     for claim in claims.iterator(chunk_size=2000):
         member = claim.membership.member
         keys = "; ".join(f"{name}={value}" for name, value in (claim.key_values or {}).items())
@@ -116,7 +104,7 @@ def _export_rows(claims):
             _export_points(claim), claim.failure_reason, claim.attempt_count,
             claim.resolved_at.isoformat() if claim.resolved_at else "",
         ]  # fmt: skip
-        yield writer.writerow([safe_cell(value) for value in row])
+        yield row
 
 
 def _export_points(claim):
@@ -134,7 +122,7 @@ def retro_claim_export(request):
     """
     claim_filter = RetroClaimFilter(request.GET or None, queryset=retro_claims_visible_to(request.user))
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    rows = chain([BOM], _export_rows(claim_filter.qs))
+    rows = csv_lines(EXPORT_HEADER, _export_rows(claim_filter.qs))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="retro-claims-{stamp}.csv"'
     return response

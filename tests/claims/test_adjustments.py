@@ -10,20 +10,10 @@ from claims import services
 from claims.models import ClaimDecision, MembershipClaim
 from loyalty.lifecycle.decisions import NotAllowedToDecide, OverApprovalLimit
 from loyalty.models import Activity, ApprovalLimit, LedgerEntry
-from tests.claims.factories import adjustment_values, code, hotel_program, membership_in
+from tests.claims.factories import adjustment_values, code
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def program():
-    return hotel_program()
-
-
-@pytest.fixture
-def membership(program):
-    return membership_in(program)
 
 
 @pytest.fixture

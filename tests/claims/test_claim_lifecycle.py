@@ -13,20 +13,10 @@ from claims import services
 from claims.models import ClaimNote, ClaimSource, ClaimStatus, MembershipClaim, NoteActivityType, RecordType
 from claims.selectors import claims_lamp
 from loyalty.models import Location
-from tests.claims.factories import hotel_program, membership_in, open_stay_claim, stay_values
+from tests.claims.factories import open_stay_claim, stay_values
 from tests.factories import LocationFactory, ProgramFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def program():
-    return hotel_program()
-
-
-@pytest.fixture
-def membership(program):
-    return membership_in(program)
 
 
 def test_a_new_claim_gets_its_number_date_snapshot_and_opening_note(csr, membership):

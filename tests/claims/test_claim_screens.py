@@ -13,7 +13,6 @@ from tests.claims.factories import (
     code,
     earning,
     hotel,
-    hotel_program,
     membership_in,
     open_stay_claim,
     stay,
@@ -21,16 +20,6 @@ from tests.claims.factories import (
 from tests.factories import MembershipFactory, ProgramFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def program():
-    return hotel_program()
-
-
-@pytest.fixture
-def membership(program):
-    return membership_in(program)
 
 
 @pytest.fixture
