@@ -2,13 +2,13 @@
 
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from claims.models import ClaimDecision, ClaimOrigin, ClaimSource, ClaimStatus, ClaimType, MembershipClaim
-from claims.selectors import claim_owners
+from claims.selectors import claim_owners, claim_submitters
 from loyalty.models import Location, Program
 from loyalty.selectors import membership_ids_named_at_most
+from loyalty.widgets import speed_up
 
 DATE = forms.DateInput(attrs={"type": "date"})
 MAIN = ("name", "program", "membership_number", "claim_type", "source", "owner", "number", "hotel", "reservation")
@@ -27,8 +27,8 @@ DEFAULT_SORT = "-number"
 MEMBERS_NAMED_CAP = 1000
 
 
-def _users(request=None):
-    return get_user_model().objects.order_by("username")
+def _submitters(request=None):
+    return claim_submitters().order_by("username")
 
 
 class ClaimSearch(django_filters.FilterSet):
@@ -44,7 +44,9 @@ class ClaimSearch(django_filters.FilterSet):
         queryset=ClaimType.objects.all(), label="Claim type", empty_label="Any"
     )
     source = django_filters.ChoiceFilter(choices=ClaimSource.choices, label="Claim source", empty_label="Any")
-    owner = django_filters.ModelChoiceFilter(queryset=lambda request: claim_owners(), label="Owner", empty_label="Any")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=lambda request: claim_owners().order_by("username"), label="Owner", empty_label="Any"
+    )
     number = django_filters.NumberFilter(field_name="id", label="Claim number", min_value=1, max_value=2**62)
     hotel = django_filters.ModelChoiceFilter(
         queryset=Location.objects.filter(kind=Location.Kind.HOTEL).order_by("code"), label="Property", empty_label="Any"
@@ -52,7 +54,7 @@ class ClaimSearch(django_filters.FilterSet):
     reservation = django_filters.CharFilter(method="filter_reservation", label="Reservation number", max_length=30)
     # Advanced
     submitter = django_filters.ModelChoiceFilter(
-        field_name="submitted_by", queryset=_users, label="Submitter", empty_label="Any"
+        field_name="submitted_by", queryset=_submitters, label="Submitter", empty_label="Any"
     )
     status = django_filters.ChoiceFilter(choices=ClaimStatus.choices, label="Status", empty_label="Any")
     closed_on = django_filters.DateFilter(label="Close date", widget=DATE)
@@ -87,6 +89,7 @@ class ClaimSearch(django_filters.FilterSet):
             field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
         self.form.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.form.fields["submitter"].label_from_instance = lambda user: user.get_full_name() or user.username
+        speed_up(self.form)
 
     @property
     def main_fields(self):

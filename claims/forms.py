@@ -15,6 +15,7 @@ from claims.models import (
 from claims.models.claims import ADJUSTMENT_FIELDS
 from claims.selectors import claim_owners
 from loyalty.models import Location
+from loyalty.widgets import speed_up
 
 DATE = {"type": "date"}
 FIELDS = [
@@ -34,6 +35,7 @@ def _style(form):
             widget.attrs.setdefault("rows", 2)
         else:
             widget.attrs.setdefault("class", "form-control form-control-sm")
+    speed_up(form)
 
 
 class ClaimForm(forms.ModelForm):

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.urls import reverse
 
+from claims.grid import attach_lookups
 from claims.models import ClaimNote, ClaimStatus, MembershipClaim
 
 VIEW_PERMISSIONS = (
@@ -49,7 +50,10 @@ def claims_visible_to(user):
 
 
 def claim_with_relations(user, pk):
-    return claims_visible_to(user).select_related(*CLAIM_RELATIONS, "decided_by", "stay").filter(pk=pk).first()
+    """The claim screen's claim: its member and lists joined; origin, property and people read apart
+    (claims.grid.attach_lookups), as eleven joins cost more to plan than the page takes to run."""
+    claim = claims_visible_to(user).select_related("program", "membership__member", "claim_type").filter(pk=pk).first()
+    return attach_lookups([claim])[0] if claim is not None else None
 
 
 def claim_notes(claim):
@@ -66,20 +70,23 @@ def claims_lamp(user, member, membership):
     return {"lit": True, "count": count, "title": f"{count} open {noun}: open the member's claims", "url": url}
 
 
+def _users_with(*codenames):
+    """Active users holding one of these claims permissions (through a group or directly), and superusers."""
+    User = get_user_model()
+    by_group = Q(groups__permissions__codename__in=codenames, groups__permissions__content_type__app_label="claims")
+    direct = Q(user_permissions__codename__in=codenames, user_permissions__content_type__app_label="claims")
+    ids = User.objects.filter(is_active=True).filter(by_group | direct | Q(is_superuser=True)).values("pk")
+    return User.objects.filter(pk__in=ids)
+
+
 def claim_owners():
     """Seed 002: owners are users allowed to administer claims (MEMBERSHIP CLAIMS EDIT)."""
-    User = get_user_model()
-    by_group = Q(groups__permissions__codename="change_membershipclaim",
-                 groups__permissions__content_type__app_label="claims")  # fmt: skip
-    direct = Q(user_permissions__codename="change_membershipclaim",
-               user_permissions__content_type__app_label="claims")  # fmt: skip
-    return User.objects.filter(is_active=True).filter(by_group | direct | Q(is_superuser=True)).distinct()
+    return _users_with("change_membershipclaim")
 
 
 def claim_submitters():
-    User = get_user_model()
-    submitters = MembershipClaim.objects.order_by().values("submitted_by").distinct()
-    return User.objects.filter(pk__in=submitters)
+    """Who may have entered claims: the staff with a submit or edit right, never the whole user base (members)."""
+    return _users_with("submit_primary_claim", "submit_nonprimary_claim", "change_membershipclaim")
 
 
 def claims_due(user, today):

@@ -52,8 +52,12 @@ def _points(label):
 class MembershipClaim(FSMModelMixin, models.Model):
     """A member's claim for credit or service, worked as a case; its number is its id, given on save."""
 
-    program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+")
-    membership = models.ForeignKey("loyalty.Membership", on_delete=models.PROTECT, related_name="membership_claims")
+    # The foreign keys searched by have a composite index (fk, -id) below, which also serves their checks:
+    # no single-column index of their own (each costs every insert).
+    program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
+    membership = models.ForeignKey(
+        "loyalty.Membership", on_delete=models.PROTECT, related_name="membership_claims", db_index=False
+    )
     claim_date = models.DateField(help_text="Program-local date the claim was entered.")
     created_at = models.DateTimeField()
     closed_on = models.DateField("close date", null=True, blank=True)
@@ -68,19 +72,20 @@ class MembershipClaim(FSMModelMixin, models.Model):
     origin = models.ForeignKey("claims.ClaimOrigin", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="Who handles the claim.",
+        help_text="Who handles the claim.", db_index=False,
     )  # fmt: skip
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    claim_type = models.ForeignKey("claims.ClaimType", on_delete=models.PROTECT, related_name="+")
+    claim_type = models.ForeignKey("claims.ClaimType", on_delete=models.PROTECT, related_name="+", db_index=False)
     # As they were when the claim was made (seed 002: view-only).
     card_level = models.CharField(max_length=50, blank=True)
     joined_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
     record_type = models.CharField(max_length=20, choices=RecordType.choices, default=RecordType.STAY)
     hotel = models.ForeignKey(
-        "loyalty.Location", verbose_name="property", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "loyalty.Location", verbose_name="property", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     property_reservation_number = models.CharField(max_length=30, blank=True)
     central_reservation_number = models.CharField(max_length=30, blank=True)
@@ -250,7 +255,8 @@ class ClaimNote(models.Model):
         APPROVED = "approved", "Claim approved"
         REJECTED = "rejected", "Claim rejected"
 
-    claim = models.ForeignKey(MembershipClaim, on_delete=models.PROTECT, related_name="notes")
+    # (claim, sequence) is unique, and that index serves the claim's lookups.
+    claim = models.ForeignKey(MembershipClaim, on_delete=models.PROTECT, related_name="notes", db_index=False)
     sequence = models.PositiveIntegerField()
     event = models.CharField(max_length=10, choices=Event.choices, default=Event.NOTE, blank=True)
     activity_type = models.ForeignKey(

@@ -29,7 +29,9 @@ class Stay(models.Model):
     (IN HOUSE, then CHECKED OUT) and the newer record replaces it until its points are calculated.
     """
 
-    program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+")
+    # Program, membership and guest lead composite indexes below: no single-column index each (a stay's
+    # calculation updates the row, and every index is rewritten with it).
+    program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
     hotel = models.ForeignKey("loyalty.Location", verbose_name="property", on_delete=models.PROTECT, related_name="+")
     property_reservation_number = models.CharField(max_length=30)
     central_reservation_number = models.CharField(max_length=30, blank=True)
@@ -42,10 +44,12 @@ class Stay(models.Model):
     # As the property sent it; `membership` is the card it names, when the program knows it.
     card_number = models.CharField(max_length=30, blank=True)
     membership = models.ForeignKey(
-        "loyalty.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="stays"
+        "loyalty.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="stays", db_index=False
     )
     # The guest profile the property attached, when it knew one: how "another member's card" is seen.
-    guest = models.ForeignKey("loyalty.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="stays")
+    guest = models.ForeignKey(
+        "loyalty.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="stays", db_index=False
+    )
     exception = models.CharField(max_length=20, choices=StayException.choices, default="", blank=True)
     exception_detail = models.CharField(max_length=200, blank=True)
     card_attached_by = models.ForeignKey(

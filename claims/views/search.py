@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from claims.filters import SORTS, ClaimSearch
+from claims.grid import GRID_JOINED, attach_lookups, grid_rows
 from claims.models import ClaimStatus
 from claims.selectors import CLAIM_RELATIONS, claims_visible_to
 from claims.views._common import claims_screen, query_without_page
@@ -41,15 +42,17 @@ def claim_search(request):
     search = ClaimSearch(request.GET or None, queryset=claims_visible_to(request.user))
     page = None
     if search.has_criteria() or request.GET.get("all"):
-        rows = claims_visible_to(request.user).select_related(*CLAIM_RELATIONS)
+        rows = claims_visible_to(request.user).select_related(*GRID_JOINED)
         with serial_plans():
             page = CappedPaginator(search.qs, PAGE_SIZE, cap=COUNT_CAP, rows=rows).get_page(request.GET.get("page"))
             flag_reply_by(page.object_list, timezone.localdate())
+            attach_lookups(page.object_list)
     context = {
         "search": search,
         "page": page,
         "query": query_without_page(request),
         "sort_headers": _sort_headers(request, search.sort_key),
+        "rows": grid_rows(page.object_list) if page is not None else "",
     }
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         return render(request, "claims/partials/claim_grid.html", context)

@@ -23,3 +23,11 @@ def program_time(moment, program):
 def metric_words(metric):
     """"tier_points" -> "tier points"."""
     return METRIC_WORDS.get(metric, str(metric).replace("_", " "))
+
+
+@register.filter
+def person(user, absent="—"):
+    """A staff user as screens name them: their full name, else their username; `absent` when there is none."""
+    if user is None:
+        return absent
+    return user.get_full_name() or user.username

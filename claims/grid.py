@@ -1,0 +1,88 @@
+"""The search results grid's rows (seed 002's columns), written in Python.
+
+A page shows 25 claims of 21 columns; through the template language each cell cost a handful of
+variable look-ups and filters, 25 ms of a 60 ms search. The rows are the same HTML written here.
+The small lists a row names (origins, properties, users) are read apart from the claims, three short
+queries, rather than joined: twelve joins cost PostgreSQL 15 ms to plan for a page that runs in 1.
+"""
+
+from urllib.parse import quote
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from claims.models import ClaimDecision, ClaimOrigin, ClaimStatus
+from loyalty.models import Location
+
+GRID_JOINED = ("program", "membership__member", "claim_type")
+USER_FIELDS = ("id", "username", "first_name", "last_name")
+
+
+def attach_lookups(claims):
+    """Give each claim its origin, property, owner, submitter and decider, read in three queries for them all."""
+    origins = ClaimOrigin.objects.in_bulk({c.origin_id for c in claims if c.origin_id})
+    hotels = Location.objects.in_bulk({c.hotel_id for c in claims if c.hotel_id})
+    user_ids = {pk for c in claims for pk in (c.owner_id, c.submitted_by_id, c.decided_by_id) if pk}
+    users = get_user_model().objects.only(*USER_FIELDS).in_bulk(user_ids)
+    for claim in claims:
+        claim.origin = origins.get(claim.origin_id)
+        claim.hotel = hotels.get(claim.hotel_id)
+        claim.owner = users.get(claim.owner_id)
+        claim.submitted_by = users.get(claim.submitted_by_id)
+        claim.decided_by = users.get(claim.decided_by_id)
+    return claims
+
+
+def _day(value):
+    return value.isoformat() if value else ""
+
+
+def _text(value):
+    return escape(value) if value else ""
+
+
+def _row(claim, claim_url, member_url):
+    member = claim.membership.member
+    reply = _day(claim.reply_by)
+    if claim.overdue:
+        css, reply = "table-danger", f'{reply} <span class="badge text-bg-danger">overdue</span>'
+    elif claim.due_today:
+        css, reply = "table-warning", f'{reply} <span class="badge text-bg-warning">today</span>'
+    else:
+        css = ""
+    badge = "text-bg-secondary" if claim.status == ClaimStatus.CLOSED else "text-bg-primary"
+    link = claim_url.replace("0/", f"{claim.pk}/")
+    profile = member_url.replace(PLACEHOLDER, quote(member.member_number))
+    cells = [
+        reply, _text(claim.program.name), _text(claim.membership.membership_number),
+        f'<a href="{escape(profile)}">{_text(member.full_name)}</a>',
+        f'<span class="badge {badge}">{escape(claim.get_status_display())}</span>',
+        _text(claim.claim_type.code), _day(claim.closed_on), escape(claim.get_record_type_display()),
+        _text(claim.hotel.code if claim.hotel else ""), _text(claim.property_reservation_number),
+        _text(claim.central_reservation_number), _day(claim.arrival_date), _day(claim.departure_date),
+        _text(claim.owner.username if claim.owner else ""),
+        _text(claim.submitted_by.username if claim.submitted_by else ""),
+        escape(claim.get_source_display()), _text(claim.origin.label if claim.origin else ""),
+        escape(claim.get_decision_display()) if claim.decision != ClaimDecision.NONE else "",
+    ]  # fmt: skip
+    return (
+        f'<tr class="{css}"><td class="sticky-first"><a href="{link}" class="claim-link">{claim.pk}</a></td>'
+        f"<td>{_day(claim.claim_date)}</td><td>{_text(claim.caller_name)}</td><td>"
+        + "</td><td>".join(cells)
+        + "</td></tr>"
+    )
+
+
+PLACEHOLDER = "MEMBER-NUMBER"
+
+
+def grid_rows(claims):
+    """The <tr> rows of a page of claims (with `overdue` and `due_today` set, and their lookups attached).
+
+    Every value from the database is escaped; the rest is this module's own markup.
+    """
+    claim_url = reverse("claim-detail", args=[0])
+    member_url = reverse("member-profile", args=[PLACEHOLDER])
+    return mark_safe("".join(_row(claim, claim_url, member_url) for claim in claims))  # noqa: S308 - values escaped
