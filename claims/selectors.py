@@ -52,7 +52,12 @@ def claims_visible_to(user):
 def claim_with_relations(user, pk):
     """The claim screen's claim: its member and lists joined; origin, property and people read apart
     (claims.grid.attach_lookups), as eleven joins cost more to plan than the page takes to run."""
-    claim = claims_visible_to(user).select_related("program", "membership__member", "claim_type").filter(pk=pk).first()
+    claim = (
+        claims_visible_to(user)
+        .select_related("program", "membership__member", "claim_type", "adjustment_code")
+        .filter(pk=pk)
+        .first()
+    )
     return attach_lookups([claim])[0] if claim is not None else None
 
 
