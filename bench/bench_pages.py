@@ -222,8 +222,12 @@ def load_claims(programs):
             status = rng.choices(statuses, status_weights)[0]
             channel = rng.choices(("csr", "portal", "api"), (55, 30, 15 if days < 180 else 0))[0]
             day = submitted.date() - dt.timedelta(days=rng.randrange(1, 30))
-            values = {"location_code": f"S{rng.randrange(500):03d}", "transaction_date": day.isoformat(),
-                      "reference": f"R{rng.randrange(10**7):07d}", "amount": f"{rng.randrange(100, 50000) / 100:.2f}"}
+            values = {
+                "location_code": f"S{rng.randrange(500):03d}",
+                "transaction_date": day.isoformat(),
+                "reference": f"R{rng.randrange(10**7):07d}",
+                "amount": f"{rng.randrange(100, 50000) / 100:.2f}",
+            }
             key = "|".join((values["location_code"].lower(), values["transaction_date"], values["reference"].lower(),
                             values["amount"]))  # fmt: skip
             if status == "outstanding" and rng.random() < 0.02:
