@@ -22,6 +22,32 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "loyalty_bench"
 
 
+def fresh_database(suffix):
+    """A database of its own for one benchmark, dropped and made again each run (loyalty_bench_<suffix>,
+    or BENCH_DATABASE_URL's name + "_<suffix>"): a benchmark that posts to the append-only ledger starts clean.
+    Call before django_on_bench_db(), which creates and migrates it.
+    """
+    global BENCH_DATABASE
+    import psycopg
+    from psycopg import sql
+
+    name = f"loyalty_bench_{suffix}"
+    if os.environ.get("BENCH_DATABASE_URL"):
+        base, _, options = os.environ["BENCH_DATABASE_URL"].partition("?")
+        server, _, old = base.rpartition("/")
+        name = f"{old}_{suffix}"
+        os.environ["BENCH_DATABASE_URL"] = f"{server}/{name}" + (f"?{options}" if options else "")
+        admin = f"{server}/postgres"
+    else:
+        sys.path.insert(0, str(ROOT))
+        from loyalty.embedded_database import database_url
+
+        admin = database_url("postgres")
+        BENCH_DATABASE = name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def django_on_bench_db():
     sys.path.insert(0, str(ROOT))
     url = os.environ.get("BENCH_DATABASE_URL")

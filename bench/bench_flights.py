@@ -254,25 +254,8 @@ os.environ.setdefault("DEBUG", "false")  # as deployed: no per-query logging in 
 
 
 def fresh_database():
-    """A database of its own, new each run: approvals post to an append-only ledger, so a rerun starts clean."""
-    import psycopg
-    from psycopg import sql
-
-    name = "loyalty_bench_flights"
-    if os.environ.get("BENCH_DATABASE_URL"):
-        base, _, options = os.environ["BENCH_DATABASE_URL"].partition("?")
-        server, _, old = base.rpartition("/")
-        name = f"{old}_flights"
-        os.environ["BENCH_DATABASE_URL"] = f"{server}/{name}" + (f"?{options}" if options else "")
-        admin = f"{server}/postgres"
-    else:
-        sys.path.insert(0, str(ROOT))
-        from loyalty.embedded_database import database_url
-
-        admin = database_url("postgres")
-        _setup.BENCH_DATABASE = name
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    """A database of its own, new each run (bench/_setup.py)."""
+    _setup.fresh_database("flights")
 
 
 def main():
