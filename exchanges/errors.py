@@ -14,8 +14,12 @@ class ExchangeRefused(Exception):
             self.code = code
 
 
-class BadAmount(ExchangeRefused):
-    code, status, title = "bad_amount", 400, "The amounts are not valid"
+class BadRequest(ExchangeRefused):
+    code, status, title = "bad_request", 400, "The request is not valid"
+
+
+class BadAmount(BadRequest):
+    code, title = "bad_amount", "The amounts are not valid"
 
 
 class NotAllowed(ExchangeRefused):

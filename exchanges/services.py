@@ -12,6 +12,7 @@ from django.utils import timezone
 from exchanges import eligibility
 from exchanges.errors import (
     BadAmount,
+    BadRequest,
     InsufficientPoints,
     NoRatio,
     NotAllowed,
@@ -294,7 +295,7 @@ def report_failure(*, partner, redemption_id, step, detail="", by=None):
 def add_case_note(*, case, text, by):
     """Add the next numbered note to a case."""
     if not (text or "").strip():
-        raise BadAmount("Write the note.", code="empty_note")
+        raise BadRequest("Write the note.", code="empty_note")
     locked = ManualHandlingCase.objects.select_for_update().get(pk=case.pk)
     last = locked.notes.order_by("-sequence").values_list("sequence", flat=True).first() or 0
     return CaseNote.objects.create(case=locked, sequence=last + 1, author=by, created_at=timezone.now(), text=text)
@@ -311,9 +312,9 @@ def take_case(*, case, by):
 def close_case(*, case, by, outcome, reason):
     """Resolve (in progress) or cancel (with its reason) a case; the reason is kept as a note and in the log."""
     if outcome not in {"resolve", "cancel"}:
-        raise BadAmount("A case is resolved or cancelled.")
+        raise BadRequest("A case is resolved or cancelled.")
     if not (reason or "").strip():
-        raise BadAmount("Give the reason.", code="reason_required")
+        raise BadRequest("Give the reason.", code="reason_required")
     case = ManualHandlingCase.objects.select_for_update().get(pk=case.pk)
     case.closed_at = timezone.now()
     transition(case, outcome, by=by, reason=reason, fields=["closed_at"])
