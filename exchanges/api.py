@@ -4,6 +4,8 @@ A partner client's token sees only its programs' bookings (another's is a 404). 
 Idempotency-Key; refusals are RFC 9457 problem details with a stable `type`.
 """
 
+import re
+
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -115,7 +117,7 @@ class PartnerView(APIView):
 
 
 def _redemption_id(value):
-    if not value.isdigit() or len(value) > 18:
+    if not re.fullmatch(r"[0-9]{1,18}", value):
         raise Redemption.DoesNotExist
     return int(value)
 

@@ -14,6 +14,9 @@ class PartnerClient(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partner_client")
     programs = models.ManyToManyField("loyalty.Program", related_name="+", help_text="The programs it may redeem in.")
     active = models.BooleanField(default=True)
+    hold_minutes = models.PositiveIntegerField(
+        default=30, help_text="How long a hold keeps its points from the balance unless captured or released."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -83,6 +86,7 @@ class Redemption(FSMModelMixin, models.Model):
     points_refunded = models.PositiveIntegerField(default=0)
     status = FSMField(default=RedemptionStatus.AUTHORIZED, choices=RedemptionStatus.choices, protected=True)
     created_at = models.DateTimeField()
+    hold_expires_at = models.DateTimeField(help_text="An authorized hold no longer counts after this.")
     captured_at = models.DateTimeField(null=True, blank=True)
     capture_activity = models.OneToOneField(
         "loyalty.Activity", null=True, blank=True, on_delete=models.PROTECT, related_name="redemption"

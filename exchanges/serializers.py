@@ -125,7 +125,8 @@ class RedemptionSerializer(serializers.ModelSerializer):
         model = Redemption
         fields = [
             "id", "program", "pnr", "membership_number", "currency", "cash_amount", "status", "points_held",
-            "points_captured", "points_refunded", "points_refundable", "tickets", "created_at", "captured_at",
+            "points_captured", "points_refunded", "points_refundable", "tickets", "created_at", "hold_expires_at",
+            "captured_at",
         ]  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """Redeeming and refunding points for booking engines (seed 004): quote, authorize, capture, release, refund,
 eligibility, and failures after the point of no return. Points move only through loyalty.services."""
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -95,9 +96,11 @@ def quote(*, partner, program, market, cash_fare, tickets=1):
 
 
 def available_points(membership):
-    """The award balance less the points held by authorized redemptions."""
+    """The award balance less the points held by authorized redemptions whose hold has not expired."""
     held = (
-        Redemption.objects.filter(membership=membership, status=RedemptionStatus.AUTHORIZED)
+        Redemption.objects.filter(
+            membership=membership, status=RedemptionStatus.AUTHORIZED, hold_expires_at__gt=timezone.now()
+        )
         .order_by()
         .aggregate(total=Sum("points_held"))["total"]
     )
@@ -133,6 +136,7 @@ def authorize(*, partner, program, membership, pnr, currency, cash_amount, ticke
     redemption = Redemption.objects.create(
         program=program, partner=partner, pnr=pnr, membership=membership, currency=currency,
         cash_amount=cash_amount, points_held=points, created_at=now,
+        hold_expires_at=now + dt.timedelta(minutes=partner.hold_minutes),
     )  # fmt: skip
     RedemptionTicket.objects.bulk_create(
         RedemptionTicket(redemption=redemption, ticket_number=number, points=p) for number, p in tickets
@@ -169,6 +173,9 @@ def capture(*, partner, redemption_id, by=None, key=""):
     if redemption.status != RedemptionStatus.AUTHORIZED:
         _refuse_state(redemption, "captured")
     now = timezone.now()
+    if redemption.hold_expires_at <= now:
+        # Its points went back to the available balance: they may have been spent meanwhile.
+        raise WrongState(f"The hold of redemption {redemption.pk} expired: authorize again.", code="hold_expired")
     activity = post_activity(
         membership=redemption.membership, kind=Activity.Kind.REDEMPTION, source=SOURCE,
         occurred_on=redemption.program.local_date(now), external_reference=f"redemption:{redemption.pk}",

@@ -1,6 +1,9 @@
 """The booking engine quotes, holds, captures and releases points; a partner sees only its own bookings."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from exchanges.models import PointsOperation, Redemption
 from exchanges.services import available_points
@@ -107,6 +110,7 @@ def test_another_partners_booking_and_an_unknown_one_are_404(calls, payer, progr
         assert response.status_code == 404 and response.data["code"] == "unknown_redemption", step
     assert calls.client.get(f"{BASE}/redemptions/999999/").status_code == 404
     assert calls.client.get(f"{BASE}/redemptions/abc/").status_code == 404
+    assert calls.client.get(f"{BASE}/redemptions/²/").status_code == 404  # a digit to str.isdigit, not to int()
     assert Redemption.objects.get().status == "authorized"
 
 
@@ -129,3 +133,13 @@ def test_reading_a_redemption_shows_what_remains_refundable_per_ticket(calls, pa
         ("0571234567890", 10_000), ("0571234567891", 6_000),
     ]  # fmt: skip
     assert PointsOperation.objects.filter(redemption_id=data["id"]).count() == 2
+
+
+def test_an_expired_hold_no_longer_counts_and_cannot_be_captured(calls, payer):
+    data = authorized(calls, payer, tickets=((TICKET_A, 40_000),))
+    assert available_points(payer) == 10_000
+    Redemption.objects.filter(pk=data["id"]).update(hold_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert available_points(payer) == 50_000
+    response = calls.post(f"{BASE}/redemptions/{data['id']}/capture/")
+    assert response.status_code == 409 and response.data["code"] == "hold_expired"
+    assert selectors.award_balance(payer) == 50_000
