@@ -1,3 +1,5 @@
+"""The exchanges app (seed 004) plugs its booking-engine API and admin into the core."""
+
 from django.apps import AppConfig
 
 from loyalty import plugins
@@ -8,4 +10,5 @@ class ExchangesConfig(AppConfig):
     verbose_name = "Exchanges"
 
     def ready(self):
+        plugins.add_urls("exchanges/", "exchanges.urls_api", api=True)
         plugins.administer("exchanges")

@@ -1,0 +1,91 @@
+"""Admin for exchanges: partner clients and conversion ratios to set; redemptions, operations and cases to see."""
+
+from django.contrib import admin
+
+from exchanges.models import (
+    AwardConversionRatio,
+    CaseNote,
+    ManualHandlingCase,
+    PartnerClient,
+    PointsOperation,
+    Redemption,
+    RedemptionTicket,
+)
+
+
+class LookOnlyMixin:
+    """Written by the services only (points, lifecycles): admin shows them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartnerClient)
+class PartnerClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "user__username"]
+    filter_horizontal = ["programs"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(AwardConversionRatio)
+class AwardConversionRatioAdmin(admin.ModelAdmin):
+    list_display = ["program", "market", "currency", "points_per_unit_redemption", "points_per_unit_mixed",
+                    "minimum_points_per_ticket"]  # fmt: skip
+    list_filter = ["program"]
+    search_fields = ["market"]
+
+
+class TicketInline(LookOnlyMixin, admin.TabularInline):
+    model = RedemptionTicket
+    fields = ["ticket_number", "points", "points_refunded"]
+    readonly_fields = fields
+    extra = 0
+
+
+class OperationInline(LookOnlyMixin, admin.TabularInline):
+    model = PointsOperation
+    fields = ["kind", "points", "cash_amount", "tickets", "activity", "idempotency_key", "created_at"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(LookOnlyMixin, admin.ModelAdmin):
+    list_display = ["pnr", "program", "partner", "membership", "status", "points_captured", "points_refunded",
+                    "created_at"]  # fmt: skip
+    list_filter = ["status", "program", "partner"]
+    list_select_related = ["program", "partner", "membership"]
+    search_fields = ["pnr", "membership__membership_number"]
+    inlines = [TicketInline, OperationInline]
+
+
+@admin.register(PointsOperation)
+class PointsOperationAdmin(LookOnlyMixin, admin.ModelAdmin):
+    list_display = ["kind", "redemption", "partner", "points", "cash_amount", "created_at"]
+    list_filter = ["kind", "partner"]
+    list_select_related = ["redemption", "partner"]
+    search_fields = ["redemption__pnr", "idempotency_key"]
+
+
+class NoteInline(LookOnlyMixin, admin.TabularInline):
+    model = CaseNote
+    fields = ["sequence", "author", "created_at", "text"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(ManualHandlingCase)
+class ManualHandlingCaseAdmin(LookOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "redemption", "failed_step", "status", "assigned_to", "opened_at"]
+    list_filter = ["status", "failed_step", "program"]
+    list_select_related = ["redemption", "assigned_to"]
+    search_fields = ["redemption__pnr"]
+    inlines = [NoteInline]

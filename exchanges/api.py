@@ -1,0 +1,308 @@
+"""The booking engine's web service (seed 004): quote, authorize/capture/release, refund, eligibility, failures.
+
+A partner client's token sees only its programs' bookings (another's is a 404). Every write takes an
+Idempotency-Key; refusals are RFC 9457 problem details with a stable `type`.
+"""
+
+import re
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from exchanges import services
+from exchanges.eligibility import BookingState
+from exchanges.errors import ExchangeRefused, NotAllowed
+from exchanges.models import PartnerClient, Redemption, RedemptionTicket
+from exchanges.serializers import (
+    AuthorizeRequestSerializer,
+    CaseSerializer,
+    EligibilityRequestSerializer,
+    EligibilitySerializer,
+    FailureRequestSerializer,
+    QuoteRequestSerializer,
+    QuoteSerializer,
+    RedemptionSerializer,
+    RefundRequestSerializer,
+    RefundSerializer,
+)
+from loyalty import idempotency, selectors
+from loyalty.lifecycle.api import PROBLEM_CONTENT_TYPE, ProblemSerializer, key_problem, problem_response
+
+TAGS = ["Exchanges"]
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    idempotency.HEADER,
+    {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": "^[ -~]+$"},
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Required on every write: a unique text (e.g. a UUID) per operation. The same key and body get the "
+    "first response back and change nothing; the same key with another body answers 422; while the first request "
+    "runs, 409. Keys are kept at least 24 hours.",
+)
+
+
+def _problem(description):
+    return OpenApiResponse(ProblemSerializer, description=description)
+
+
+PROBLEMS = {
+    (400, PROBLEM_CONTENT_TYPE): _problem("No Idempotency-Key, or bad amounts (code bad_amount, unknown_ticket)."),
+    (403, PROBLEM_CONTENT_TYPE): _problem("Not a partner client, a program it may not use (program_not_allowed), or "
+                                          "a refund for another member than the payer (not_original_payer)."),
+    (404, PROBLEM_CONTENT_TYPE): _problem("No such booking among the partner's (unknown_redemption)."),
+    (409, PROBLEM_CONTENT_TYPE): _problem("The redemption's state does not allow it (wrong_state), or the key's "
+                                          "first request is still running (key_in_flight)."),
+    (422, PROBLEM_CONTENT_TYPE): _problem("insufficient_points, over_refund, no_conversion_ratio, or the key was "
+                                          "used with another body (key_reused)."),
+}  # fmt: skip
+
+
+def refused(error):
+    return problem_response(code=error.code, http_status=error.status, title=error.title, detail=str(error))
+
+
+def _answer(code, body):
+    problem = isinstance(body, dict) and str(body.get("type", "")).startswith("urn:loyalty:problem:")
+    return Response(body, status=code, content_type=PROBLEM_CONTENT_TYPE if problem else None)
+
+
+class PartnerView(APIView):
+    """Resolves the calling partner client; refuses users that are not one."""
+
+    partner = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.partner = PartnerClient.objects.filter(user=request.user, active=True).first()
+
+    def handle(self, request, work, *, scope=None, **kwargs):
+        """Run `work(data)` -> (status, body); a write (`scope`) once per Idempotency-Key."""
+        if self.partner is None:
+            return refused(NotAllowed("This user is not an active partner client.", code="not_a_partner"))
+        if scope is None:
+            return _answer(*self.run(request, work))
+        key = request.headers.get(idempotency.HEADER)
+        if key is None:
+            return problem_response(
+                code="key_missing", http_status=400, title="An Idempotency-Key is required",
+                detail=f"Send an {idempotency.HEADER} header with every write.",
+            )  # fmt: skip
+        try:
+            code, body = idempotency.respond_once(
+                user=request.user, scope=scope, key=key, payload={"path": request.path, "body": request.data},
+                respond=lambda: self.run(request, work, key=key),
+            )  # fmt: skip
+        except idempotency.KeyProblem as problem:
+            return key_problem(problem)
+        return _answer(code, body)
+
+    def run(self, request, work, **kwargs):
+        try:
+            return work(request, **kwargs)
+        except ExchangeRefused as error:
+            return error.status, refused(error).data
+        except Redemption.DoesNotExist:
+            return 404, problem_response(
+                code="unknown_redemption", http_status=404, title="No such booking",
+                detail="The partner has no redemption with this id.",
+            ).data  # fmt: skip
+
+    def program(self, code):
+        program = self.partner.programs.filter(code=code).first()
+        if program is None:
+            raise NotAllowed(f"The partner may not use the program {code!r}.")
+        return program
+
+
+def _redemption_id(value):
+    if not re.fullmatch(r"[0-9]{1,18}", value):
+        raise Redemption.DoesNotExist
+    return int(value)
+
+
+def redemption_of(partner, pk):
+    """The partner's redemption with what its serializer reads (DoesNotExist for another partner's)."""
+    tickets = Prefetch("tickets", queryset=RedemptionTicket.objects.order_by("ticket_number"))
+    return (
+        Redemption.objects.select_related("program", "membership").prefetch_related(tickets).get(pk=pk, partner=partner)
+    )
+
+
+def redemption_body(partner, pk):
+    return RedemptionSerializer(redemption_of(partner, pk)).data
+
+
+class QuoteView(PartnerView):
+    @extend_schema(
+        tags=TAGS, summary="Quote the fare slider",
+        description="The points/cash combinations for a cash fare at the program and market's ratios: points plus "
+        "cash from the minimum points upward, and the whole fare in points at the redemption-only ratio.",
+        request=QuoteRequestSerializer, responses={200: QuoteSerializer, **PROBLEMS},
+    )  # fmt: skip
+    def post(self, request):
+        return self.handle(request, self.quote)
+
+    def quote(self, request):
+        body = QuoteRequestSerializer(data=request.data)
+        if not body.is_valid():
+            return status.HTTP_400_BAD_REQUEST, body.errors
+        data = body.validated_data
+        ratio, options = services.quote(
+            partner=self.partner, program=self.program(data["program"]), market=data["market"],
+            cash_fare=data["cash_fare"], tickets=data["tickets"],
+        )  # fmt: skip
+        answer = {
+            "program": data["program"], "market": ratio.market, "currency": ratio.currency,
+            "cash_fare": data["cash_fare"], "minimum_points": ratio.minimum_points_per_ticket * data["tickets"],
+            "options": [vars(option) for option in options],
+        }  # fmt: skip
+        return status.HTTP_200_OK, QuoteSerializer(answer).data
+
+
+class AuthorizeView(PartnerView):
+    @extend_schema(
+        tags=TAGS, summary="Authorize (hold) points for a booking",
+        description="Holds the tickets' points on the paying membership: they leave its available balance (award "
+        "balance minus active holds) until captured or released. Refused (insufficient_points) when they do not fit.",
+        parameters=[IDEMPOTENCY_HEADER], request=AuthorizeRequestSerializer,
+        responses={201: RedemptionSerializer, **PROBLEMS},
+    )  # fmt: skip
+    def post(self, request):
+        return self.handle(request, self.authorize, scope="exchanges.authorize")
+
+    def authorize(self, request, key):
+        body = AuthorizeRequestSerializer(data=request.data)
+        if not body.is_valid():
+            return status.HTTP_400_BAD_REQUEST, body.errors
+        data = body.validated_data
+        program = self.program(data["program"])
+        membership = selectors.membership_by_number(data["membership_number"])
+        if membership is None or membership.program_id != program.pk:
+            return status.HTTP_400_BAD_REQUEST, {"membership_number": ["No membership of this program has it."]}
+        redemption = services.authorize(
+            partner=self.partner, program=program, membership=membership, pnr=data["pnr"], currency=data["currency"],
+            cash_amount=data["cash_amount"], tickets=[(t["ticket_number"], t["points"]) for t in data["tickets"]],
+            by=request.user, key=key,
+        )  # fmt: skip
+        return status.HTTP_201_CREATED, redemption_body(self.partner, redemption.pk)
+
+
+class RedemptionDetailView(PartnerView):
+    @extend_schema(
+        tags=TAGS, summary="Read a redemption",
+        description="With what remains refundable, in points and per ticket.",
+        responses={200: RedemptionSerializer, **PROBLEMS},
+    )  # fmt: skip
+    def get(self, request, redemption_id):
+        return self.handle(request, lambda r: (200, redemption_body(self.partner, _redemption_id(redemption_id))))
+
+
+class _StepView(PartnerView):
+    step = ""
+
+    def post(self, request, redemption_id):
+        def work(request, key):
+            pk = _redemption_id(redemption_id)
+            getattr(services, self.step)(partner=self.partner, redemption_id=pk, by=request.user, key=key)
+            return status.HTTP_200_OK, redemption_body(self.partner, pk)
+
+        return self.handle(request, work, scope=f"exchanges.{self.step}")
+
+
+class CaptureView(_StepView):
+    step = "capture"
+
+    @extend_schema(
+        tags=TAGS, summary="Capture the held points",
+        description="Posts the redemption activity (negative award points) once.",
+        parameters=[IDEMPOTENCY_HEADER], request=None, responses={200: RedemptionSerializer, **PROBLEMS},
+    )  # fmt: skip
+    def post(self, request, redemption_id):
+        return super().post(request, redemption_id)
+
+
+class ReleaseView(_StepView):
+    step = "release"
+
+    @extend_schema(
+        tags=TAGS, summary="Release the held points", description="The hold ends; nothing is posted.",
+        parameters=[IDEMPOTENCY_HEADER], request=None, responses={200: RedemptionSerializer, **PROBLEMS},
+    )  # fmt: skip
+    def post(self, request, redemption_id):
+        return super().post(request, redemption_id)
+
+
+class RefundView(PartnerView):
+    @extend_schema(
+        tags=TAGS, summary="Refund points to the original payer",
+        description="In full (neither tickets nor points), by ticket, or an amount of points; only to the original "
+        "paying membership (not_original_payer), never beyond captured minus refunded (over_refund). Posts a refund "
+        "activity. The cash part of a mixed payment is the caller's to refund: the answer gives it.",
+        parameters=[IDEMPOTENCY_HEADER], request=RefundRequestSerializer,
+        responses={201: RefundSerializer, **PROBLEMS},
+    )  # fmt: skip
+    def post(self, request, redemption_id):
+        return self.handle(request, lambda r, key: self.refund(r, redemption_id, key), scope="exchanges.refund")
+
+    def refund(self, request, redemption_id, key):
+        body = RefundRequestSerializer(data=request.data)
+        if not body.is_valid():
+            return status.HTTP_400_BAD_REQUEST, body.errors
+        data = body.validated_data
+        pk = _redemption_id(redemption_id)
+        result = services.refund(
+            partner=self.partner, redemption_id=pk, membership_number=data["membership_number"],
+            ticket_numbers=data.get("ticket_numbers"), points=data.get("points"), by=request.user, key=key,
+        )  # fmt: skip
+        answer = {
+            "points_refunded": result.points_refunded, "tickets": result.operation.tickets,
+            "cash_amount": result.cash_amount, "currency": result.redemption.currency,
+            "redemption": redemption_of(self.partner, pk),
+        }  # fmt: skip
+        return status.HTTP_201_CREATED, RefundSerializer(answer).data
+
+
+class EligibilityView(PartnerView):
+    @extend_schema(
+        tags=TAGS, summary="May an award exchange proceed online?",
+        description="Answers proceed, or contact_call_centre with a reason code for each seed 004 limitation.",
+        request=EligibilityRequestSerializer, responses={200: EligibilitySerializer, **PROBLEMS},
+    )  # fmt: skip
+    def post(self, request):
+        return self.handle(request, self.check)
+
+    def check(self, request):
+        body = EligibilityRequestSerializer(data=request.data)
+        if not body.is_valid():
+            return status.HTTP_400_BAD_REQUEST, body.errors
+        eligible, reasons = services.check_eligibility(state=BookingState(**body.validated_data))
+        answer = {
+            "eligible": eligible, "action": "proceed" if eligible else "contact_call_centre",
+            "reasons": [{"code": code, "message": message} for code, message in reasons],
+        }  # fmt: skip
+        return status.HTTP_200_OK, EligibilitySerializer(answer).data
+
+
+class FailureView(PartnerView):
+    @extend_schema(
+        tags=TAGS, summary="Report a failure after the point of no return",
+        description="A soft failure (seed 004: ticketing, EMD reassociation, …) opens a manual-handling case for "
+        "the booking, with the step that failed. Hard failures, before the point of no return, change nothing "
+        "and are not reported here.",
+        parameters=[IDEMPOTENCY_HEADER], request=FailureRequestSerializer,
+        responses={201: CaseSerializer, **PROBLEMS},
+    )  # fmt: skip
+    def post(self, request, redemption_id):
+        return self.handle(request, lambda r, key: self.report(r, redemption_id), scope="exchanges.failure")
+
+    def report(self, request, redemption_id):
+        body = FailureRequestSerializer(data=request.data)
+        if not body.is_valid():
+            return status.HTTP_400_BAD_REQUEST, body.errors
+        case = services.report_failure(
+            partner=self.partner, redemption_id=_redemption_id(redemption_id), step=body.validated_data["step"],
+            detail=body.validated_data["detail"], by=request.user,
+        )  # fmt: skip
+        return status.HTTP_201_CREATED, CaseSerializer(case).data

@@ -1,0 +1,295 @@
+"""Redemption bookings paid with points (seed 004): partner clients, conversion ratios, redemptions and their
+tickets, the points operations on them, and the manual-handling cases of failures after the point of no return."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django_fsm import FSMField, FSMModelMixin, transition
+
+
+class PartnerClient(models.Model):
+    """A booking engine: it signs in as its own user (a DRF token) and may touch only its programs' bookings."""
+
+    name = models.CharField(max_length=100, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partner_client")
+    programs = models.ManyToManyField("loyalty.Program", related_name="+", help_text="The programs it may redeem in.")
+    active = models.BooleanField(default=True)
+    hold_minutes = models.PositiveIntegerField(
+        default=30, help_text="How long a hold keeps its points from the balance unless captured or released."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AwardConversionRatio(models.Model):
+    """Seed 004's Award Conversion Database: points per currency unit in one program and market."""
+
+    program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
+    market = models.CharField(max_length=10, help_text="Point of sale, e.g. FR or EU.")
+    currency = models.CharField(max_length=3)
+    points_per_unit_redemption = models.DecimalField(
+        "points per unit (redemption only)", max_digits=10, decimal_places=4,
+        help_text="When the base fare is paid wholly with points.",
+    )  # fmt: skip
+    points_per_unit_mixed = models.DecimalField(
+        "points per unit (points plus cash)", max_digits=10, decimal_places=4,
+        help_text="The separate, fixed ratio of points-and-cash payments (the fare slider).",
+    )  # fmt: skip
+    minimum_points_per_ticket = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["program", "market"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "market"], name="one_ratio_per_program_market"),
+            models.CheckConstraint(
+                condition=Q(points_per_unit_redemption__gt=0, points_per_unit_mixed__gt=0),
+                name="ratio_points_per_unit_positive",
+                violation_error_message="Points per currency unit must be more than zero.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.program} {self.market}"
+
+
+class RedemptionStatus(models.TextChoices):
+    AUTHORIZED = "authorized", "Authorized (points held)"
+    CAPTURED = "captured", "Captured"
+    PARTLY_REFUNDED = "partly_refunded", "Partly refunded"
+    REFUNDED = "refunded", "Refunded"
+    RELEASED = "released", "Released"
+
+
+REFUNDABLE = [RedemptionStatus.CAPTURED, RedemptionStatus.PARTLY_REFUNDED]
+
+
+class Redemption(FSMModelMixin, models.Model):
+    """A booking paid wholly or partly with points, by its original paying membership."""
+
+    program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
+    partner = models.ForeignKey(PartnerClient, on_delete=models.PROTECT, related_name="redemptions")
+    pnr = models.CharField("PNR", max_length=13, db_index=True)
+    membership = models.ForeignKey(
+        "loyalty.Membership", on_delete=models.PROTECT, related_name="redemptions",
+        help_text="The original booker, who paid with points: only they are refunded.",
+    )  # fmt: skip
+    currency = models.CharField(max_length=3)
+    cash_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, help_text="The cash part (another form of payment): not ours."
+    )
+    points_held = models.PositiveIntegerField()
+    points_captured = models.PositiveIntegerField(default=0)
+    points_refunded = models.PositiveIntegerField(default=0)
+    status = FSMField(default=RedemptionStatus.AUTHORIZED, choices=RedemptionStatus.choices, protected=True)
+    created_at = models.DateTimeField()
+    hold_expires_at = models.DateTimeField(help_text="An authorized hold no longer counts after this.")
+    captured_at = models.DateTimeField(null=True, blank=True)
+    capture_activity = models.OneToOneField(
+        "loyalty.Activity", null=True, blank=True, on_delete=models.PROTECT, related_name="redemption"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # Active holds reduce a membership's available balance.
+            models.Index(fields=["membership"], condition=Q(status="authorized"), name="redemption_active_holds"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points_refunded__lte=F("points_captured")),
+                name="redemption_refunds_within_captured",
+                violation_error_message="A refund cannot exceed the points captured minus those already refunded.",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_captured__lte=F("points_held")),
+                name="redemption_captures_within_held",
+                violation_error_message="More points cannot be captured than were held.",
+            ),
+            models.CheckConstraint(condition=Q(cash_amount__gte=0), name="redemption_cash_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.pnr} #{self.pk}"
+
+    @property
+    def points_refundable(self):
+        return self.points_captured - self.points_refunded
+
+    # Applied only by loyalty.lifecycle.transition(), which logs who, when and why.
+
+    @transition(field=status, source=RedemptionStatus.AUTHORIZED, target=RedemptionStatus.CAPTURED)
+    def capture(self):
+        pass
+
+    @transition(field=status, source=RedemptionStatus.AUTHORIZED, target=RedemptionStatus.RELEASED)
+    def release(self):
+        pass
+
+    @transition(field=status, source=REFUNDABLE, target=RedemptionStatus.PARTLY_REFUNDED)
+    def refund_part(self):
+        pass
+
+    @transition(field=status, source=REFUNDABLE, target=RedemptionStatus.REFUNDED)
+    def refund_rest(self):
+        pass
+
+
+class RedemptionTicket(models.Model):
+    """One ticket of a redemption and the points it was paid with: refunds may go ticket by ticket."""
+
+    redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="tickets", db_index=False)
+    ticket_number = models.CharField(max_length=13)
+    points = models.PositiveIntegerField()
+    points_refunded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["redemption", "ticket_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["redemption", "ticket_number"], name="one_ticket_per_redemption"),
+            models.CheckConstraint(
+                condition=Q(points_refunded__lte=F("points")),
+                name="ticket_refunds_within_points",
+                violation_error_message="A ticket cannot be refunded more points than it was paid with.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.ticket_number
+
+    @property
+    def points_refundable(self):
+        return self.points - self.points_refunded
+
+
+class PointsOperation(models.Model):
+    """One call of a partner on a redemption's points: a hold, its capture or release, a refund."""
+
+    class Kind(models.TextChoices):
+        AUTHORIZE = "authorize", "Authorize (hold)"
+        CAPTURE = "capture", "Capture"
+        RELEASE = "release", "Release"
+        REFUND = "refund", "Refund"
+
+    redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="operations", db_index=False)
+    partner = models.ForeignKey(PartnerClient, on_delete=models.PROTECT, related_name="+", db_index=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    points = models.PositiveIntegerField()
+    cash_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    tickets = models.JSONField(default=dict, blank=True, help_text="Points per ticket number (refunds).")
+    activity = models.OneToOneField(
+        "loyalty.Activity", null=True, blank=True, on_delete=models.PROTECT, related_name="points_operation"
+    )
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["redemption", "id"], name="operation_by_redemption")]
+        constraints = [
+            # A retried call has its effect once, whatever the timing: the database decides.
+            models.UniqueConstraint(
+                fields=["partner", "kind", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="operation_once_per_partner_key",
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["redemption", "kind"], condition=~Q(kind="refund"), name="one_hold_capture_release"
+            ),
+            models.CheckConstraint(
+                condition=Q(points__gt=0) | Q(kind="release"),
+                name="operation_moves_points",
+            ),  # fmt: skip
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.points} · {self.redemption_id}"
+
+
+class FailedStep(models.TextChoices):
+    """Seed 004's soft failures: after the point of no return, nothing is undone by itself."""
+
+    AER = "aer", "AER call failed"
+    COLLECT_MISC_FEE = "collect_misc_fee", "CollectMiscFee call failed"
+    REFUND_POINTS = "refund_points", "Refund points failed"
+    AUTHORIZE_POINTS = "authorize_points", "Points authorization failed"
+    SEATS_NO_AE = "seats_no_ae", "Seats error (4G did not add AE)"
+    SEATS_4G = "seats_4g", "Seats error (4G failed)"
+    TICKETING = "ticketing", "VCR ticketing failed"
+    UPDATE_RESERVATION = "update_reservation", "UpdateReservation failed (change fee AE)"
+    REMOVE_AWARD_PAYFIELDS = "remove_award_payfields", "Removing obsolete award payment PayFields failed"
+    ADD_REFUND_PAYFIELDS = "add_refund_payfields", "Adding refund PayFields failed"
+    ADD_AWARD_PAYFIELDS = "add_award_payfields", "Adding award payment PayFields failed"
+    EMD_REASSOCIATION = "emd_reassociation", "EMD reassociation failed"
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    RESOLVED = "resolved", "Resolved"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ManualHandlingCase(FSMModelMixin, models.Model):
+    """A failure after the point of no return, for an agent to put right."""
+
+    program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
+    redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="cases")
+    partner = models.ForeignKey(PartnerClient, on_delete=models.PROTECT, related_name="+", db_index=False)
+    failed_step = models.CharField(max_length=30, choices=FailedStep.choices)
+    detail = models.TextField(blank=True, help_text="What the booking engine reported.")
+    status = FSMField(default=CaseStatus.OPEN, choices=CaseStatus.choices, protected=True)
+    opened_at = models.DateTimeField()
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        indexes = [
+            models.Index(fields=["opened_at"], condition=Q(status__in=["open", "in_progress"]), name="case_open_by_age")
+        ]
+
+    def __str__(self):
+        return f"Case {self.pk}"
+
+    @transition(field=status, source=CaseStatus.OPEN, target=CaseStatus.IN_PROGRESS)
+    def take(self):
+        pass
+
+    @transition(field=status, source=CaseStatus.IN_PROGRESS, target=CaseStatus.RESOLVED)
+    def resolve(self):
+        pass
+
+    @transition(field=status, source=[CaseStatus.OPEN, CaseStatus.IN_PROGRESS], target=CaseStatus.CANCELLED)
+    def cancel(self):
+        pass
+
+
+class CaseNote(models.Model):
+    """One entry of a case's notes: numbered in sequence, never edited."""
+
+    case = models.ForeignKey(ManualHandlingCase, on_delete=models.PROTECT, related_name="notes", db_index=False)
+    sequence = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["case", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "sequence"], name="one_note_per_case_sequence"),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="case_note_sequence_from_1"),
+        ]
+
+    def __str__(self):
+        return f"Case {self.case_id} note {self.sequence}"

@@ -1,0 +1,140 @@
+"""What the exchanges API takes and answers: requests validated field by field, redemptions with what remains
+refundable."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from exchanges.eligibility import REASONS
+from exchanges.models import FailedStep, Redemption, RedemptionTicket
+
+POINTS = {"min_value": 1, "max_value": 100_000_000}
+MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal(0)}
+
+
+class QuoteRequestSerializer(serializers.Serializer):
+    program = serializers.CharField(max_length=20, help_text="The program's code.")
+    market = serializers.CharField(max_length=10, help_text="Point of sale, as in the conversion ratios.")
+    cash_fare = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    tickets = serializers.IntegerField(min_value=1, max_value=9, default=1)
+
+
+class FareOptionSerializer(serializers.Serializer):
+    points = serializers.IntegerField()
+    cash = serializers.DecimalField(max_digits=12, decimal_places=2)
+    redemption_only = serializers.BooleanField(help_text="The whole fare in points, at the redemption-only ratio.")
+
+
+class QuoteSerializer(serializers.Serializer):
+    program = serializers.CharField()
+    market = serializers.CharField()
+    currency = serializers.CharField()
+    cash_fare = serializers.DecimalField(max_digits=12, decimal_places=2)
+    minimum_points = serializers.IntegerField(help_text="Minimum points per ticket times the tickets.")
+    options = FareOptionSerializer(many=True)
+
+
+class TicketRequestSerializer(serializers.Serializer):
+    ticket_number = serializers.RegexField(r"^\d{13}$", help_text="13 digits.")
+    points = serializers.IntegerField(**POINTS)
+
+
+class AuthorizeRequestSerializer(serializers.Serializer):
+    program = serializers.CharField(max_length=20)
+    membership_number = serializers.CharField(max_length=30, help_text="The paying member (the booker).")
+    pnr = serializers.RegexField(r"^[A-Z0-9]{5,13}$", help_text="The booking's record locator.")
+    currency = serializers.RegexField(r"^[A-Z]{3}$")
+    cash_amount = serializers.DecimalField(**MONEY, default=0, help_text="Paid with another form of payment.")
+    tickets = TicketRequestSerializer(many=True, allow_empty=False, max_length=9)
+
+
+class RefundRequestSerializer(serializers.Serializer):
+    membership_number = serializers.CharField(
+        max_length=30, help_text="The member the booking engine acts for: must be the original payer."
+    )
+    ticket_numbers = serializers.ListField(
+        child=serializers.RegexField(r"^\d{13}$"), required=False, allow_empty=False, max_length=9,
+        help_text="Refund these tickets' remaining points.",
+    )  # fmt: skip
+    points = serializers.IntegerField(**POINTS, required=False, help_text="Refund this many points.")
+
+    def validate(self, data):
+        if "ticket_numbers" in data and "points" in data:
+            raise serializers.ValidationError("Give ticket_numbers or points, not both (neither: a full refund).")
+        return data
+
+
+class EligibilityRequestSerializer(serializers.Serializer):
+    all_coupons_unflown = serializers.BooleanField(default=True)
+    round_trip_to_one_way = serializers.BooleanField(default=False)
+    upgraded_segment = serializers.BooleanField(default=False)
+    involuntary = serializers.BooleanField(default=False)
+    unconfirmed_schedule_change = serializers.BooleanField(default=False)
+    passengers_in_pnr = serializers.IntegerField(min_value=1, max_value=99, default=1)
+    passengers_exchanging = serializers.IntegerField(min_value=1, max_value=99, default=1)
+    revalidation_only = serializers.BooleanField(default=False)
+    ancillaries_paid_in_points = serializers.BooleanField(default=False)
+    ticket_value_zero = serializers.BooleanField(default=False)
+
+    def validate(self, data):
+        if data["passengers_exchanging"] > data["passengers_in_pnr"]:
+            raise serializers.ValidationError({"passengers_exchanging": "More than the passengers in the PNR."})
+        return data
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=list(REASONS))
+    message = serializers.CharField()
+
+
+class EligibilitySerializer(serializers.Serializer):
+    eligible = serializers.BooleanField()
+    action = serializers.ChoiceField(choices=["proceed", "contact_call_centre"])
+    reasons = ReasonSerializer(many=True)
+
+
+class FailureRequestSerializer(serializers.Serializer):
+    step = serializers.ChoiceField(choices=FailedStep.choices, help_text="The soft failure's step (seed 004).")
+    detail = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    redemption = serializers.IntegerField(source="redemption_id")
+    failed_step = serializers.CharField()
+    status = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    points_refundable = serializers.IntegerField()
+
+    class Meta:
+        model = RedemptionTicket
+        fields = ["ticket_number", "points", "points_refunded", "points_refundable"]
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    program = serializers.CharField(source="program.code")
+    membership_number = serializers.CharField(source="membership.membership_number")
+    status = serializers.CharField()
+    points_refundable = serializers.IntegerField(help_text="Captured minus refunded.")
+    tickets = TicketSerializer(many=True)
+
+    class Meta:
+        model = Redemption
+        fields = [
+            "id", "program", "pnr", "membership_number", "currency", "cash_amount", "status", "points_held",
+            "points_captured", "points_refunded", "points_refundable", "tickets", "created_at", "hold_expires_at",
+            "captured_at",
+        ]  # fmt: skip
+
+
+class RefundSerializer(serializers.Serializer):
+    points_refunded = serializers.IntegerField()
+    tickets = serializers.DictField(child=serializers.IntegerField(), help_text="Points refunded per ticket.")
+    cash_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The cash part of the booking: the caller refunds it, not us."
+    )
+    currency = serializers.CharField()
+    redemption = RedemptionSerializer()

@@ -1,0 +1,73 @@
+"""Every exchanges write takes an Idempotency-Key: a retry replays the first answer and changes nothing."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from exchanges.models import PointsOperation, Redemption
+from loyalty import selectors
+from loyalty.idempotency import fingerprint
+from loyalty.models import Activity, IdempotencyKey
+from tests.exchanges.conftest import booking
+
+BASE = "/api/exchanges"
+pytestmark = pytest.mark.django_db
+
+
+def test_a_write_without_a_key_is_a_400_problem_and_does_nothing(api, payer):
+    response = api.post(f"{BASE}/redemptions/", booking(payer), format="json")
+    assert response.status_code == 400 and response.data["code"] == "key_missing"
+    assert response["Content-Type"] == "application/problem+json"
+    assert not Redemption.objects.exists()
+
+
+def test_the_same_key_and_body_replay_the_first_response_and_change_nothing(calls, payer):
+    first = calls.post(f"{BASE}/redemptions/", booking(payer), key="hold-1")
+    again = calls.post(f"{BASE}/redemptions/", booking(payer), key="hold-1")
+    assert again.status_code == first.status_code == 201 and again.data == first.data
+    pk = first.data["id"]
+    captures = [
+        calls.post(f"{BASE}/redemptions/{pk}/capture/", key="cap-1"),
+        calls.post(f"{BASE}/redemptions/{pk}/capture/", key="cap-1"),
+    ]
+    assert [r.status_code for r in captures] == [200, 200]
+    body = {"membership_number": payer.membership_number, "points": 1000}
+    replies = [calls.post(f"{BASE}/redemptions/{pk}/refunds/", body, key="refund-1") for _ in range(3)]
+    assert {r.status_code for r in replies} == {201} and replies[2].data == replies[0].data
+    assert Redemption.objects.count() == 1 and Activity.objects.filter(kind="refund").count() == 1
+    assert PointsOperation.objects.filter(kind="refund").count() == 1
+    assert selectors.award_balance(payer) == 50_000 - 16_000 + 1000
+
+
+def test_a_replayed_refusal_is_the_same_problem(calls, payer):
+    body = booking(payer, tickets=(("0571234567890", 90_000),))
+    first = calls.post(f"{BASE}/redemptions/", body, key="too-much")
+    again = calls.post(f"{BASE}/redemptions/", body, key="too-much")
+    assert first.status_code == again.status_code == 422 and again.data == first.data
+    assert again["Content-Type"] == "application/problem+json"
+
+
+def test_the_same_key_with_another_body_is_422(calls, payer):
+    calls.post(f"{BASE}/redemptions/", booking(payer, pnr="AAA111"), key="k")
+    response = calls.post(f"{BASE}/redemptions/", booking(payer, pnr="BBB222"), key="k")
+    assert response.status_code == 422 and response.data["code"] == "key_reused"
+    assert Redemption.objects.count() == 1
+
+
+def test_a_key_whose_first_request_is_still_running_is_409(calls, payer, partner):
+    body = booking(payer)
+    IdempotencyKey.objects.create(
+        user=partner.user, scope="exchanges.authorize", key="busy",
+        fingerprint=fingerprint({"path": f"{BASE}/redemptions/", "body": body}),
+    )  # fmt: skip
+    response = calls.post(f"{BASE}/redemptions/", body, key="busy")
+    assert response.status_code == 409 and response.data["code"] == "key_in_flight"
+    assert not Redemption.objects.exists()
+    IdempotencyKey.objects.filter(key="busy").update(created_at=timezone.now() - dt.timedelta(minutes=10))
+    assert calls.post(f"{BASE}/redemptions/", body, key="busy").status_code == 201
+
+
+def test_a_key_longer_than_255_characters_is_400(calls, payer):
+    response = calls.post(f"{BASE}/redemptions/", booking(payer), key="k" * 256)
+    assert response.status_code == 400 and response.data["code"] == "bad_key"
