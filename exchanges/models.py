@@ -256,6 +256,7 @@ class ManualHandlingCase(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["opened_at"], condition=Q(status__in=["open", "in_progress"]), name="case_open_by_age")
         ]
+        permissions = [("handle_manualhandlingcase", "Can take, note, resolve and cancel manual-handling cases")]
 
     def __str__(self):
         return f"Case {self.pk}"
