@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
@@ -138,3 +140,19 @@ def test_the_exchanges_screen_filters_points_operations(client, csr, calls, paye
     assert client.get("/exchanges/", {"date_from": today, "date_to": today}).content.decode().count(
         'class="operation-row"') == 3  # fmt: skip
     assert client.get("/exchanges/", {"date_to": "2020-01-01"}).content.decode().count('class="operation-row"') == 0
+
+
+def test_the_queue_and_the_exchanges_screen_issue_a_fixed_number_of_queries(client, supervisor, redemption, partner):
+    client.force_login(supervisor)
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    services.report_failure(partner=partner, redemption_id=redemption["id"], step="aer")
+    few = queries(QUEUE), queries("/exchanges/")
+    for _ in range(4):
+        case = services.report_failure(partner=partner, redemption_id=redemption["id"], step="ticketing")
+        services.take_case(case=case, by=supervisor)
+    assert (queries(QUEUE), queries("/exchanges/")) == few
