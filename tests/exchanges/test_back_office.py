@@ -136,6 +136,8 @@ def test_the_exchanges_screen_filters_points_operations(client, csr, calls, paye
     assert "XYZ789" in by_pnr and "ABC123" not in by_pnr and 'id="operations-grid"' in by_pnr
     captures = client.get("/exchanges/", {"kind": "capture", "partner": partner.pk}).content.decode()
     assert captures.count('class="operation-row"') == 1 and f"<td>{other['id']}</td>" not in captures
+    held = client.get("/exchanges/", {"status": "authorized"}).content.decode()
+    assert held.count('class="operation-row"') == 1 and "XYZ789" in held
     today = timezone.localdate().isoformat()
     assert client.get("/exchanges/", {"date_from": today, "date_to": today}).content.decode().count(
         'class="operation-row"') == 3  # fmt: skip
