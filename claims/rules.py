@@ -8,23 +8,13 @@ from django.core.exceptions import ValidationError
 from claims.models import ClaimSettings, RecordType
 from claims.models.adjustments import THRESHOLDS
 from claims.models.claims import ADJUSTMENT_FIELDS, ADJUSTMENT_PARTS
+from loyalty.dates import add_months
 
 
 def claim_settings(program) -> ClaimSettings:
     """The program's claim settings, created with the defaults the first time they are needed."""
     found, _ = ClaimSettings.objects.get_or_create(program=program)
     return found
-
-
-def add_months(day, months):
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def stay_claim_window(settings, departure):

@@ -4,12 +4,14 @@ from django.contrib import admin
 
 from exchanges.models import (
     AwardConversionRatio,
+    CaseCorrection,
     CaseNote,
     ManualHandlingCase,
     PartnerClient,
     PointsOperation,
     Redemption,
     RedemptionTicket,
+    RefundPolicy,
 )
 
 
@@ -43,6 +45,12 @@ class AwardConversionRatioAdmin(admin.ModelAdmin):
     search_fields = ["market"]
 
 
+@admin.register(RefundPolicy)
+class RefundPolicyAdmin(admin.ModelAdmin):
+    list_display = ["program", "points_validity_months", "recredit_expired_points"]
+    list_filter = ["recredit_expired_points"]
+
+
 class TicketInline(LookOnlyMixin, admin.TabularInline):
     model = RedemptionTicket
     fields = ["ticket_number", "points", "points_refunded"]
@@ -52,7 +60,8 @@ class TicketInline(LookOnlyMixin, admin.TabularInline):
 
 class OperationInline(LookOnlyMixin, admin.TabularInline):
     model = PointsOperation
-    fields = ["kind", "points", "cash_amount", "tickets", "activity", "idempotency_key", "created_at"]
+    fields = ["kind", "points", "points_forfeited", "cash_amount", "tickets", "activity", "idempotency_key",
+              "created_at", "created_by"]  # fmt: skip
     readonly_fields = fields
     extra = 0
 
@@ -82,10 +91,17 @@ class NoteInline(LookOnlyMixin, admin.TabularInline):
     extra = 0
 
 
+class CorrectionInline(LookOnlyMixin, admin.TabularInline):
+    model = CaseCorrection
+    fields = ["direction", "points", "status", "proposed_by", "proposed_at", "decided_by", "decided_at", "reason"]
+    readonly_fields = fields
+    extra = 0
+
+
 @admin.register(ManualHandlingCase)
 class ManualHandlingCaseAdmin(LookOnlyMixin, admin.ModelAdmin):
     list_display = ["id", "redemption", "failed_step", "status", "assigned_to", "opened_at"]
     list_filter = ["status", "failed_step", "program"]
     list_select_related = ["redemption", "assigned_to"]
     search_fields = ["redemption__pnr"]
-    inlines = [NoteInline]
+    inlines = [NoteInline, CorrectionInline]

@@ -6,6 +6,8 @@ Idempotency-Key; refusals are RFC 9457 problem details with a stable `type`.
 
 import re
 
+from django.conf import settings
+from django.db import IntegrityError
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -39,7 +41,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     required=True,
     description="Required on every write: a unique text (e.g. a UUID) per operation. The same key and body get the "
     "first response back and change nothing; the same key with another body answers 422; while the first request "
-    "runs, 409. Keys are kept at least 24 hours.",
+    f"runs, 409. Keys are kept {settings.IDEMPOTENCY_KEY_RETENTION_HOURS} hours (never less than 24), then forgotten; "
+    "a forgotten key sent again with a write that was already done answers 422 (key_reused), never a second effect.",
 )
 
 
@@ -103,6 +106,16 @@ class PartnerView(APIView):
             return work(request, **kwargs)
         except ExchangeRefused as error:
             return error.status, refused(error).data
+        except IntegrityError as error:
+            # The key of a write done long ago (past the keys' retention) sent again: the operation's unique
+            # constraint refuses a second effect; the service's own transaction has already rolled back.
+            diagnosis = getattr(error.__cause__, "diag", None)
+            if getattr(diagnosis, "constraint_name", "") != "operation_once_per_partner_key":
+                raise
+            return 422, problem_response(
+                code="key_reused", http_status=422, title="The Idempotency-Key was already used",
+                detail="This key was used for an earlier operation whose response is no longer kept; use a new key.",
+            ).data  # fmt: skip
         except Redemption.DoesNotExist:
             return 404, problem_response(
                 code="unknown_redemption", http_status=404, title="No such booking",
@@ -239,7 +252,9 @@ class RefundView(PartnerView):
         tags=TAGS, summary="Refund points to the original payer",
         description="In full (neither tickets nor points), by ticket, or an amount of points; only to the original "
         "paying membership (not_original_payer), never beyond captured minus refunded (over_refund). Posts a refund "
-        "activity. The cash part of a mixed payment is the caller's to refund: the answer gives it.",
+        "activity. The cash part of a mixed payment is the caller's to refund: the answer gives it. Points whose "
+        "validity ran out since the redemption are credited or forfeited by the program's refund policy "
+        "(points_expired, points_forfeited).",
         parameters=[IDEMPOTENCY_HEADER], request=RefundRequestSerializer,
         responses={201: RefundSerializer, **PROBLEMS},
     )  # fmt: skip
@@ -257,7 +272,9 @@ class RefundView(PartnerView):
             ticket_numbers=data.get("ticket_numbers"), points=data.get("points"), by=request.user, key=key,
         )  # fmt: skip
         answer = {
-            "points_refunded": result.points_refunded, "tickets": result.operation.tickets,
+            "points_refunded": result.points_refunded, "points_credited": result.points_credited,
+            "points_expired": result.points_expired, "points_forfeited": result.points_forfeited,
+            "tickets": result.operation.tickets,
             "cash_amount": result.cash_amount, "currency": result.redemption.currency,
             "redemption": redemption_of(self.partner, pk),
         }  # fmt: skip

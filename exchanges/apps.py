@@ -13,6 +13,8 @@ CSR_PERMISSIONS = [
 ]
 SUPERVISOR_PERMISSIONS = [
     "exchanges.handle_manualhandlingcase",
+    "exchanges.approve_casecorrection",
+    "exchanges.view_casecorrection",
 ]
 
 
@@ -21,13 +23,16 @@ class ExchangesConfig(AppConfig):
     verbose_name = "Exchanges"
 
     def ready(self):
+        from exchanges.corrections import CORRECTION_APPROVALS
         from exchanges.views import redemptions_tab_context
+        from loyalty.lifecycle.decisions import register_policy
 
         plugins.add_urls("exchanges/", "exchanges.urls_api", api=True)
         plugins.add_urls("exchanges/", "exchanges.urls")
         for item in [
             NavItem("Exchanges", "exchanges-operations", "exchanges.view_pointsoperation"),
             NavItem("Manual handling", "exchanges-manual-handling", "exchanges.view_manualhandlingcase"),
+            NavItem("Points corrections", "exchanges-corrections", "exchanges.approve_casecorrection"),
         ]:
             plugins.add_navigation(item)
         plugins.add_profile_tab(
@@ -37,3 +42,4 @@ class ExchangesConfig(AppConfig):
         plugins.grant(CSR, *CSR_PERMISSIONS)
         plugins.grant(SUPERVISOR, *CSR_PERMISSIONS, *SUPERVISOR_PERMISSIONS)
         plugins.administer("exchanges")
+        register_policy(CORRECTION_APPROVALS)

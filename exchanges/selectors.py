@@ -3,7 +3,7 @@ the points operations."""
 
 from django.db.models import Prefetch
 
-from exchanges.models import CaseNote, CaseStatus, ManualHandlingCase, PointsOperation, Redemption
+from exchanges.models import CaseCorrection, CaseNote, CaseStatus, ManualHandlingCase, PointsOperation, Redemption
 
 OPEN_STATES = [CaseStatus.OPEN, CaseStatus.IN_PROGRESS]
 VIEW_CASES = "exchanges.view_manualhandlingcase"
@@ -23,7 +23,10 @@ def case_with_notes(pk):
     notes = CaseNote.objects.select_related("author").order_by("sequence")
     return (
         ManualHandlingCase.objects.select_related("redemption__membership", "partner", "assigned_to", "program")
-        .prefetch_related(Prefetch("notes", queryset=notes))
+        .prefetch_related(
+            Prefetch("notes", queryset=notes),
+            Prefetch("corrections", queryset=CaseCorrection.objects.select_related("proposed_by", "decided_by")),
+        )
         .get(pk=pk)
     )
 

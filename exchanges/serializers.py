@@ -131,7 +131,14 @@ class RedemptionSerializer(serializers.ModelSerializer):
 
 
 class RefundSerializer(serializers.Serializer):
-    points_refunded = serializers.IntegerField()
+    points_refunded = serializers.IntegerField(help_text="Points returned from the booking (no longer refundable).")
+    points_credited = serializers.IntegerField(help_text="Of those, the points credited to the member's balance.")
+    points_expired = serializers.IntegerField(
+        help_text="Of those, the points past their validity since the redemption (the program's refund policy)."
+    )
+    points_forfeited = serializers.IntegerField(
+        help_text="Expired points not credited, when the program does not re-credit expired points."
+    )
     tickets = serializers.DictField(child=serializers.IntegerField(), help_text="Points refunded per ticket.")
     cash_amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, help_text="The cash part of the booking: the caller refunds it, not us."

@@ -25,13 +25,16 @@ from exchanges.models import (
     REFUNDABLE,
     AwardConversionRatio,
     CaseNote,
+    CorrectionStatus,
     ManualHandlingCase,
     PointsOperation,
     Redemption,
     RedemptionStatus,
     RedemptionTicket,
+    RefundPolicy,
 )
 from loyalty import selectors
+from loyalty.dates import add_months
 from loyalty.lifecycle import transition
 from loyalty.models import Activity, Metric
 from loyalty.services import post_activity
@@ -58,6 +61,12 @@ class RefundResult:
     redemption: Redemption
     points_refunded: int
     cash_amount: Decimal  # the other form of payment: the caller refunds it, not us
+    points_expired: int = 0  # of the points refunded, those past their validity (refund policy)
+    points_forfeited: int = 0  # of those, the ones not credited
+
+    @property
+    def points_credited(self):
+        return self.points_refunded - self.points_forfeited
 
 
 def _check_program(partner, program):
@@ -141,7 +150,7 @@ def authorize(*, partner, program, membership, pnr, currency, cash_amount, ticke
     RedemptionTicket.objects.bulk_create(
         RedemptionTicket(redemption=redemption, ticket_number=number, points=p) for number, p in tickets
     )
-    _record(redemption, PointsOperation.Kind.AUTHORIZE, points, by=by, key=key, cash=cash_amount)
+    record_operation(redemption, PointsOperation.Kind.AUTHORIZE, points, by=by, key=key, cash=cash_amount)
     return redemption
 
 
@@ -154,15 +163,15 @@ def _locked(partner, redemption_id):
     )
 
 
-def _record(redemption, kind, points, *, by, key, cash=None, tickets=None, activity=None):
+def record_operation(redemption, kind, points, *, by, key, cash=None, tickets=None, activity=None, forfeited=0):
     return PointsOperation.objects.create(
         redemption=redemption, partner_id=redemption.partner_id, kind=kind, points=points, cash_amount=cash,
-        tickets=tickets or {}, activity=activity, idempotency_key=key or "", created_at=timezone.now(),
-        created_by=by if getattr(by, "pk", None) else None,
+        tickets=tickets or {}, activity=activity, points_forfeited=forfeited, idempotency_key=key or "",
+        created_at=timezone.now(), created_by=by if getattr(by, "pk", None) else None,
     )  # fmt: skip
 
 
-def _refuse_state(redemption, doing):
+def refuse_state(redemption, doing):
     raise WrongState(f"Redemption {redemption.pk} is {redemption.get_status_display().lower()}: it cannot be {doing}.")
 
 
@@ -171,7 +180,7 @@ def capture(*, partner, redemption_id, by=None, key=""):
     """Spend the held points: one redemption activity with negative award points, posted once."""
     redemption = _locked(partner, redemption_id)
     if redemption.status != RedemptionStatus.AUTHORIZED:
-        _refuse_state(redemption, "captured")
+        refuse_state(redemption, "captured")
     now = timezone.now()
     if redemption.hold_expires_at <= now:
         # Its points went back to the available balance: they may have been spent meanwhile.
@@ -186,7 +195,9 @@ def capture(*, partner, redemption_id, by=None, key=""):
         redemption.points_held, now, activity,
     )  # fmt: skip
     transition(redemption, "capture", by=_user(by), fields=["points_captured", "captured_at", "capture_activity"])
-    _record(redemption, PointsOperation.Kind.CAPTURE, redemption.points_held, by=by, key=key, activity=activity)
+    record_operation(
+        redemption, PointsOperation.Kind.CAPTURE, redemption.points_held, by=by, key=key, activity=activity
+    )
     return redemption
 
 
@@ -195,9 +206,9 @@ def release(*, partner, redemption_id, by=None, key=""):
     """Drop the hold: the points are available again and nothing is posted."""
     redemption = _locked(partner, redemption_id)
     if redemption.status != RedemptionStatus.AUTHORIZED:
-        _refuse_state(redemption, "released")
+        refuse_state(redemption, "released")
     transition(redemption, "release", by=_user(by))
-    _record(redemption, PointsOperation.Kind.RELEASE, redemption.points_held, by=by, key=key)
+    record_operation(redemption, PointsOperation.Kind.RELEASE, redemption.points_held, by=by, key=key)
     return redemption
 
 
@@ -205,7 +216,7 @@ def _user(by):
     return by if getattr(by, "pk", None) else None
 
 
-def _split(tickets, *, ticket_numbers, points):
+def split_refund(tickets, *, ticket_numbers, points):
     """{ticket: points refunded now}: the named tickets' remaining points, or `points` spread over the tickets
     in order, or (neither) everything that remains."""
     by_number = {t.ticket_number: t for t in tickets}
@@ -256,30 +267,59 @@ def refund(*, partner, redemption_id, membership_number, ticket_numbers=None, po
     if redemption.status == RedemptionStatus.REFUNDED:
         raise OverRefund(f"Booking {redemption.pnr}'s points are already all refunded.")
     if redemption.status not in REFUNDABLE:
-        _refuse_state(redemption, "refunded")
+        refuse_state(redemption, "refunded")
     tickets = list(redemption.tickets.select_for_update().order_by("ticket_number"))
-    split = _split(tickets, ticket_numbers=ticket_numbers, points=points)
+    split = split_refund(tickets, ticket_numbers=ticket_numbers, points=points)
+    return refund_locked(redemption, split, by=by, key=key, description=f"Points refunded for booking {redemption.pnr}")
+
+
+def expired_part(redemption, points, *, today):
+    """(points past their validity, points forfeited) of a refund of `points`, by the program's refund policy.
+
+    All of a redemption's points were spent at its capture, so they share one validity date.
+    """
+    policy = RefundPolicy.objects.filter(program_id=redemption.program_id).first()
+    if policy is None or not policy.points_validity_months or redemption.captured_at is None:
+        return 0, 0
+    spent_on = redemption.program.local_date(redemption.captured_at)
+    if today < add_months(spent_on, policy.points_validity_months):
+        return 0, 0
+    return points, (0 if policy.recredit_expired_points else points)
+
+
+def refund_locked(redemption, split, *, by, key="", description, by_policy=True):
+    """Return `split` ({ticket: points}) of a locked redemption to its payer: the refund activity, the
+    tickets' and the redemption's refunded points, the state, and the operation, together.
+
+    `by_policy`: expired points follow the refund policy (an agent's re-credit credits what they decided).
+    """
     amount = sum(split.values())
     if amount > redemption.points_refundable:
         raise OverRefund(f"{amount} points asked; {redemption.points_refundable} remain refundable.")
     sequence = redemption.operations.filter(kind=PointsOperation.Kind.REFUND).count() + 1
     now = timezone.now()
-    activity = post_activity(
-        membership=redemption.membership, kind=Activity.Kind.REFUND, source=SOURCE,
-        occurred_on=redemption.program.local_date(now), external_reference=f"redemption:{redemption.pk}:{sequence}",
-        caused_by=_user(by), description=f"Points refunded for booking {redemption.pnr}", entries={BUCKET: amount},
-    )  # fmt: skip
+    expired, forfeited = 0, 0
+    if by_policy:
+        expired, forfeited = expired_part(redemption, amount, today=redemption.program.local_date(now))
+    activity = None
+    if amount > forfeited:
+        activity = post_activity(
+            membership=redemption.membership, kind=Activity.Kind.REFUND, source=SOURCE,
+            occurred_on=redemption.program.local_date(now), external_reference=f"redemption:{redemption.pk}:{sequence}",
+            caused_by=_user(by), description=description, entries={BUCKET: amount - forfeited},
+            attributes={"points_expired": str(expired)} if expired else None,
+        )  # fmt: skip
     for ticket, share in split.items():
         ticket.points_refunded += share
         ticket.save(update_fields=["points_refunded"])
     redemption.points_refunded += amount
     name = "refund_rest" if redemption.points_refundable == 0 else "refund_part"
     transition(redemption, name, by=_user(by), fields=["points_refunded"])
-    operation = _record(
+    operation = record_operation(
         redemption, PointsOperation.Kind.REFUND, amount, by=by, key=key, activity=activity,
-        tickets={t.ticket_number: share for t, share in split.items()},
+        tickets={t.ticket_number: share for t, share in split.items()}, forfeited=forfeited,
     )  # fmt: skip
-    return RefundResult(operation, redemption, amount, redemption.cash_amount)
+    return RefundResult(operation, redemption, amount, redemption.cash_amount, expired, forfeited)
 
 
 def check_eligibility(*, state):
@@ -323,6 +363,10 @@ def close_case(*, case, by, outcome, reason):
     if not (reason or "").strip():
         raise BadRequest("Give the reason.", code="reason_required")
     case = ManualHandlingCase.objects.select_for_update().get(pk=case.pk)
+    if case.corrections.filter(status=CorrectionStatus.PENDING).exists():
+        raise BadRequest(
+            f"A points correction of {case} waits for a checker: it is decided first.", code="correction_pending"
+        )
     case.closed_at = timezone.now()
     transition(case, outcome, by=by, reason=reason, fields=["closed_at"])
     add_case_note(case=case, text=reason, by=by)

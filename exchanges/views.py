@@ -3,6 +3,8 @@ operations, the member profile's Redemptions tab. Thin: the work is in exchanges
 
 from functools import wraps
 
+import django_filters
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,10 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from exchanges import selectors, services
+from exchanges import corrections, selectors, services
 from exchanges.errors import ExchangeRefused
 from exchanges.filters import OperationFilter
-from exchanges.models import ManualHandlingCase
+from exchanges.models import CaseCorrection, CorrectionStatus, ManualHandlingCase
+from loyalty.lifecycle.decisions import refusal_for
+from loyalty.lifecycle.queue import DecisionQueueView
 from loyalty.pagination import CappedPaginator
 
 PAGE_SIZE = 25
@@ -68,7 +72,8 @@ def _case_or_404(pk):
 
 
 def _case_page(request, case, *, error="", done=""):
-    context = {"case": case, "age": (case.closed_at or timezone.now()) - case.opened_at, "error": error, "done": done}
+    context = {"case": case, "age": (case.closed_at or timezone.now()) - case.opened_at, "error": error, "done": done,
+               "directions": corrections.Direction.choices, **_correction_context(request, case)}  # fmt: skip
     if request.htmx and not request.htmx.boosted:
         # htmx swaps only 2xx answers: a refusal is shown in the panel it replaces.
         return render(request, "exchanges/partials/case_panel.html", context)
@@ -80,16 +85,18 @@ def case_detail(request, pk):
     return _case_page(request, _case_or_404(pk))
 
 
-def _act(request, pk, work, done):
-    """Run a case action (a service call); htmx gets the case panel back, a plain form post a redirect."""
+def _act(request, pk, work, done=None):
+    """Run a case action (a service call); htmx gets the case panel back, a plain form post a redirect.
+
+    `done` is the message on success ("{case}" filled in), or None for the one `work` returns."""
     case = _case_or_404(pk)
     try:
-        work(case)
+        said = work(case)
     except ValidationError as error:  # the lifecycle refused (TransitionRefused)
         return _case_page(request, _case_or_404(pk), error=" ".join(error.messages))
     except ExchangeRefused as error:
         return _case_page(request, _case_or_404(pk), error=str(error))
-    done = done.format(case=case)
+    done = said if done is None else done.format(case=case)
     if request.htmx:
         return _case_page(request, _case_or_404(pk), done=done)
     messages.success(request, done)
@@ -117,6 +124,98 @@ def case_close(request, pk):
     done = "{case} resolved." if outcome == "resolve" else "{case} cancelled."
     return _act(request, pk, lambda case: services.close_case(case=case, by=request.user, outcome=outcome,
                                                                 reason=reason), done)  # fmt: skip
+
+
+def _correction_context(request, case):
+    """The case's corrections; the waiting one, and why this user may not approve it (if so)."""
+    found = list(case.corrections.all())
+    waiting = next((c for c in found if c.status == "pending"), None)
+    refusal = None
+    if waiting is not None:
+        refusal = refusal_for(corrections.CORRECTION_APPROVALS, "approve", waiting, request.user)
+    return {"corrections": found, "waiting": waiting, "approve_refusal": refusal}
+
+
+def _points(text):
+    text = (text or "").replace(",", "").strip()
+    return int(text) if text.isdigit() else None
+
+
+@require_POST
+@needs(selectors.HANDLE_CASES)
+def case_correct(request, pk):
+    """Resolve with points: posted at once within the agent's approval limit, else sent to a checker."""
+    direction, reason = request.POST.get("direction", ""), request.POST.get("reason", "")
+    points = _points(request.POST.get("points"))
+
+    def work(case):
+        made = corrections.propose_correction(case=case, direction=direction, points=points, reason=reason,
+                                              by=request.user)  # fmt: skip
+        return f"{made} sent to a checker." if made.needs_checker else f"{made} posted; {case} resolved."
+
+    return _act(request, pk, work)
+
+
+@require_POST
+@needs(corrections.APPROVE)
+def correction_decide(request, pk, correction_pk):
+    """A checker approves or rejects the case's waiting correction (the decision service checks who may)."""
+    decision, reason = request.POST.get("decision", ""), request.POST.get("reason", "")
+    if decision not in ("approve", "reject"):
+        return _case_page(request, _case_or_404(pk), error="Choose Approve or Reject.")
+
+    def work(case):
+        correction = case.corrections.filter(pk=correction_pk).first()
+        if correction is None:
+            raise Http404("No such correction on this case.")
+        corrections.decide_correction(correction=correction, decision=decision, by=request.user, reason=reason)
+        return f"{correction} {'approved and posted' if decision == 'approve' else 'rejected'}."
+
+    return _act(request, pk, work)
+
+
+class CorrectionFilter(django_filters.FilterSet):
+    proposer = django_filters.CharFilter(
+        field_name="proposed_by__username", lookup_expr="iexact", label="Proposed by", max_length=150
+    )
+
+    class Meta:
+        model = CaseCorrection
+        fields = ["case__program", "direction"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["case__program"].label = "Program"
+        for field in self.form.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
+
+    @property
+    def qs(self):
+        return super().qs.order_by("proposed_at", "id")
+
+
+class CorrectionQueue(DecisionQueueView):
+    """Points corrections above their maker's approval limit, oldest first, for a checker."""
+
+    policy = corrections.CORRECTION_APPROVALS
+    permission_required = corrections.APPROVE
+    title = "Points corrections"
+    intro = (
+        "Re-credits and reversals that resolve manual-handling cases, above the approval limit of the agent who "
+        "proposed them. Approving posts the points to the paying member and resolves the case; rejecting keeps "
+        "the case in progress with your reason in its notes. You cannot decide your own, nor approve more than "
+        "your role's limit."
+    )
+    filterset_class = CorrectionFilter
+    columns = ["Case", "Correction", "Points", "Member", "Proposed", "Reason"]
+    numeric_columns = ("Points",)
+    row_template = "exchanges/partials/correction_row.html"
+
+    def pending(self):
+        return CaseCorrection.objects.filter(status=CorrectionStatus.PENDING).select_related(
+            "case__redemption__membership", "proposed_by"
+        )
 
 
 @needs("exchanges.view_pointsoperation")

@@ -16,6 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -120,6 +121,22 @@ def respond_once(*, user, scope, key, payload, respond, keep_refusals=True):
         abandon(outcome)
         raise
     return status, body
+
+
+def retention():
+    """How long a key is kept (IDEMPOTENCY_KEY_RETENTION_HOURS, at least 24 hours)."""
+    return dt.timedelta(hours=settings.IDEMPOTENCY_KEY_RETENTION_HOURS)
+
+
+def purge_expired(*, now=None, batch=5_000):
+    """Forget the keys older than the retention, a batch at a time (short locks); returns how many."""
+    cutoff = (now or timezone.now()) - retention()
+    purged = 0
+    while True:
+        ids = list(IdempotencyKey.objects.filter(created_at__lt=cutoff).order_by().values_list("pk", flat=True)[:batch])
+        if not ids:
+            return purged
+        purged += IdempotencyKey.objects.filter(pk__in=ids).delete()[0]
 
 
 def new_form_token():

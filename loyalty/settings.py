@@ -227,7 +227,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loyalty.relay_outbox",
         "schedule": 60.0,
     },
+    "Idempotency keys: forget those past their retention": {
+        "task": "loyalty.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }
+# How long a partner's Idempotency-Key is remembered (its response replayed); published in the API docs.
+# The IETF draft asks for at least a day: a smaller setting is raised to 24.
+IDEMPOTENCY_KEY_RETENTION_HOURS = max(24, int(os.environ.get("IDEMPOTENCY_KEY_RETENTION_HOURS", "48")))
 # Publishing to a broker that is down gives up quickly: the task waits in the outbox instead
 # (loyalty.background), and the request answers at once.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}

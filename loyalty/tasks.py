@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from loyalty import idempotency
 from loyalty.background import relay_outbox
 
 
@@ -9,3 +10,9 @@ from loyalty.background import relay_outbox
 def relay_outbox_task():
     """Send what waits in the outbox (every minute from beat; see CELERY_BEAT_SCHEDULE)."""
     return relay_outbox()
+
+
+@shared_task(name="loyalty.purge_idempotency_keys")
+def purge_idempotency_keys_task():
+    """Forget idempotency keys past their retention (hourly from beat)."""
+    return idempotency.purge_expired()

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from exchanges.models import PointsOperation, Redemption
-from loyalty import selectors
+from loyalty import idempotency, selectors
 from loyalty.idempotency import fingerprint
 from loyalty.models import Activity, IdempotencyKey
 from tests.exchanges.conftest import booking
@@ -71,3 +71,25 @@ def test_a_key_whose_first_request_is_still_running_is_409(calls, payer, partner
 def test_a_key_longer_than_255_characters_is_400(calls, payer):
     response = calls.post(f"{BASE}/redemptions/", booking(payer), key="k" * 256)
     assert response.status_code == 400 and response.data["code"] == "bad_key"
+
+
+def test_keys_past_their_retention_are_purged_and_a_late_retry_still_has_no_second_effect(calls, payer, settings):
+    first = calls.post(f"{BASE}/redemptions/", booking(payer), key="hold-old")
+    pk = first.data["id"]
+    calls.post(f"{BASE}/redemptions/{pk}/capture/", key="cap-old")
+    body = {"membership_number": payer.membership_number, "points": 1000}
+    assert calls.post(f"{BASE}/redemptions/{pk}/refunds/", body, key="refund-old").status_code == 201
+    IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=49))
+    calls.post(f"{BASE}/redemptions/", booking(payer, pnr="NEW123"), key="hold-new")
+    assert settings.IDEMPOTENCY_KEY_RETENTION_HOURS == 48
+    assert idempotency.purge_expired() == 3
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["hold-new"]
+    late = calls.post(f"{BASE}/redemptions/{pk}/refunds/", body, key="refund-old")
+    assert late.status_code == 422 and late.data["code"] == "key_reused"
+    assert PointsOperation.objects.filter(kind="refund").count() == 1
+    assert Activity.objects.filter(kind="refund").count() == 1
+
+
+def test_the_api_docs_publish_how_long_keys_are_kept(client):
+    schema = client.get("/api/schema/").content.decode()
+    assert "Keys are kept 48 hours (never less than 24)" in schema

@@ -1,5 +1,5 @@
-"""Redemption bookings paid with points (seed 004): partner clients, conversion ratios, redemptions and their
-tickets, the points operations on them, and the manual-handling cases of failures after the point of no return."""
+"""Redemption bookings paid with points (seed 004): partner clients, conversion ratios, the refund policy,
+redemptions and their tickets, and the points operations on them."""
 
 from django.conf import settings
 from django.db import models
@@ -56,6 +56,33 @@ class AwardConversionRatio(models.Model):
         return f"{self.program} {self.market}"
 
 
+class RefundPolicy(models.Model):
+    """How a program refunds points whose validity ran out while they were spent on a booking.
+
+    Refunded points keep the validity they had: counted from the redemption, they would have expired
+    `points_validity_months` later. A refund after that date credits them anyway when the program
+    re-credits expired points, and forfeits them otherwise (the booking's refundable points still fall).
+    Without a policy, or without a validity, points never expire.
+    """
+
+    program = models.OneToOneField("loyalty.Program", on_delete=models.CASCADE, related_name="refund_policy")
+    points_validity_months = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Months after a redemption at which its points would have expired (empty: they never expire).",
+    )  # fmt: skip
+    recredit_expired_points = models.BooleanField(
+        "re-credit expired points", default=True,
+        help_text="Credit refunded points even when their validity ran out since the redemption; "
+        "unticked, those points are forfeited.",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name_plural = "refund policies"
+
+    def __str__(self):
+        return f"Refund policy of {self.program}"
+
+
 class RedemptionStatus(models.TextChoices):
     AUTHORIZED = "authorized", "Authorized (points held)"
     CAPTURED = "captured", "Captured"
@@ -65,6 +92,7 @@ class RedemptionStatus(models.TextChoices):
 
 
 REFUNDABLE = [RedemptionStatus.CAPTURED, RedemptionStatus.PARTLY_REFUNDED]
+REFUNDED_ANY = [RedemptionStatus.PARTLY_REFUNDED, RedemptionStatus.REFUNDED]
 
 
 class Redemption(FSMModelMixin, models.Model):
@@ -137,6 +165,16 @@ class Redemption(FSMModelMixin, models.Model):
     def refund_rest(self):
         pass
 
+    # A manual-handling case takes back points refunded in error (a reversal).
+
+    @transition(field=status, source=REFUNDED_ANY, target=RedemptionStatus.PARTLY_REFUNDED)
+    def reverse_part(self):
+        pass
+
+    @transition(field=status, source=REFUNDED_ANY, target=RedemptionStatus.CAPTURED)
+    def reverse_all(self):
+        pass
+
 
 class RedemptionTicket(models.Model):
     """One ticket of a redemption and the points it was paid with: refunds may go ticket by ticket."""
@@ -173,6 +211,7 @@ class PointsOperation(models.Model):
         CAPTURE = "capture", "Capture"
         RELEASE = "release", "Release"
         REFUND = "refund", "Refund"
+        REVERSAL = "reversal", "Reversal (manual handling)"
 
     redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="operations", db_index=False)
     partner = models.ForeignKey(PartnerClient, on_delete=models.PROTECT, related_name="+", db_index=False)
@@ -180,6 +219,9 @@ class PointsOperation(models.Model):
     points = models.PositiveIntegerField()
     cash_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     tickets = models.JSONField(default=dict, blank=True, help_text="Points per ticket number (refunds).")
+    points_forfeited = models.PositiveIntegerField(
+        default=0, help_text="Of a refund's points, those past their validity and not credited (refund policy)."
+    )
     activity = models.OneToOneField(
         "loyalty.Activity", null=True, blank=True, on_delete=models.PROTECT, related_name="points_operation"
     )
@@ -200,7 +242,11 @@ class PointsOperation(models.Model):
                 name="operation_once_per_partner_key",
             ),  # fmt: skip
             models.UniqueConstraint(
-                fields=["redemption", "kind"], condition=~Q(kind="refund"), name="one_hold_capture_release"
+                fields=["redemption", "kind"], condition=Q(kind__in=["authorize", "capture", "release"]),
+                name="one_hold_capture_release",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_forfeited__lte=F("points")), name="operation_forfeits_within_points"
             ),
             models.CheckConstraint(
                 condition=Q(points__gt=0) | Q(kind="release"),
@@ -210,87 +256,3 @@ class PointsOperation(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.points} · {self.redemption_id}"
-
-
-class FailedStep(models.TextChoices):
-    """Seed 004's soft failures: after the point of no return, nothing is undone by itself."""
-
-    AER = "aer", "AER call failed"
-    COLLECT_MISC_FEE = "collect_misc_fee", "CollectMiscFee call failed"
-    REFUND_POINTS = "refund_points", "Refund points failed"
-    AUTHORIZE_POINTS = "authorize_points", "Points authorization failed"
-    SEATS_NO_AE = "seats_no_ae", "Seats error (4G did not add AE)"
-    SEATS_4G = "seats_4g", "Seats error (4G failed)"
-    TICKETING = "ticketing", "VCR ticketing failed"
-    UPDATE_RESERVATION = "update_reservation", "UpdateReservation failed (change fee AE)"
-    REMOVE_AWARD_PAYFIELDS = "remove_award_payfields", "Removing obsolete award payment PayFields failed"
-    ADD_REFUND_PAYFIELDS = "add_refund_payfields", "Adding refund PayFields failed"
-    ADD_AWARD_PAYFIELDS = "add_award_payfields", "Adding award payment PayFields failed"
-    EMD_REASSOCIATION = "emd_reassociation", "EMD reassociation failed"
-
-
-class CaseStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    IN_PROGRESS = "in_progress", "In progress"
-    RESOLVED = "resolved", "Resolved"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class ManualHandlingCase(FSMModelMixin, models.Model):
-    """A failure after the point of no return, for an agent to put right."""
-
-    program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
-    redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="cases")
-    partner = models.ForeignKey(PartnerClient, on_delete=models.PROTECT, related_name="+", db_index=False)
-    failed_step = models.CharField(max_length=30, choices=FailedStep.choices)
-    detail = models.TextField(blank=True, help_text="What the booking engine reported.")
-    status = FSMField(default=CaseStatus.OPEN, choices=CaseStatus.choices, protected=True)
-    opened_at = models.DateTimeField()
-    assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
-    closed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["opened_at", "id"]
-        indexes = [
-            models.Index(fields=["opened_at"], condition=Q(status__in=["open", "in_progress"]), name="case_open_by_age")
-        ]
-        permissions = [("handle_manualhandlingcase", "Can take, note, resolve and cancel manual-handling cases")]
-
-    def __str__(self):
-        return f"Case {self.pk}"
-
-    @transition(field=status, source=CaseStatus.OPEN, target=CaseStatus.IN_PROGRESS)
-    def take(self):
-        pass
-
-    @transition(field=status, source=CaseStatus.IN_PROGRESS, target=CaseStatus.RESOLVED)
-    def resolve(self):
-        pass
-
-    @transition(field=status, source=[CaseStatus.OPEN, CaseStatus.IN_PROGRESS], target=CaseStatus.CANCELLED)
-    def cancel(self):
-        pass
-
-
-class CaseNote(models.Model):
-    """One entry of a case's notes: numbered in sequence, never edited."""
-
-    case = models.ForeignKey(ManualHandlingCase, on_delete=models.PROTECT, related_name="notes", db_index=False)
-    sequence = models.PositiveIntegerField()
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField()
-    text = models.TextField()
-
-    class Meta:
-        ordering = ["case", "sequence"]
-        constraints = [
-            models.UniqueConstraint(fields=["case", "sequence"], name="one_note_per_case_sequence"),
-            models.CheckConstraint(condition=Q(sequence__gte=1), name="case_note_sequence_from_1"),
-        ]
-
-    def __str__(self):
-        return f"Case {self.case_id} note {self.sequence}"
