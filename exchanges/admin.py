@@ -1,6 +1,8 @@
 """Admin for exchanges: partner clients and conversion ratios to set; redemptions, operations and cases to see."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from exchanges.models import (
     AwardConversionRatio,
@@ -30,11 +32,26 @@ class LookOnlyMixin:
 
 @admin.register(PartnerClient)
 class PartnerClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "active"]
+    list_display = ["name", "user", "active", "token_issued"]
     list_filter = ["active"]
     search_fields = ["name", "user__username"]
     filter_horizontal = ["programs"]
     raw_id_fields = ["user"]
+    actions = ["issue_token"]
+
+    @admin.display(description="token issued")
+    def token_issued(self, partner):
+        token = Token.objects.filter(user_id=partner.user_id).first()
+        return token.created.strftime("%Y-%m-%d %H:%M") if token else "none"
+
+    @admin.action(description="Issue a new API token (the old one stops working)")
+    def issue_token(self, request, queryset):
+        # The key is shown once, here: the partner's system is configured with it at once.
+        for partner in queryset.select_related("user"):
+            with transaction.atomic():
+                Token.objects.filter(user=partner.user).delete()
+                token = Token.objects.create(user=partner.user)
+            self.message_user(request, f"{partner}: new token {token.key}", messages.WARNING)
 
 
 @admin.register(AwardConversionRatio)

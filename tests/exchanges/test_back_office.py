@@ -158,3 +158,16 @@ def test_the_queue_and_the_exchanges_screen_issue_a_fixed_number_of_queries(clie
         case = services.report_failure(partner=partner, redemption_id=redemption["id"], step="ticketing")
         services.take_case(case=case, by=supervisor)
     assert (queries(QUEUE), queries("/exchanges/")) == few
+
+
+def test_an_admin_issues_a_partner_a_new_token_and_the_old_one_stops_working(client, admin_user, partner, api):
+    from rest_framework.authtoken.models import Token
+
+    old = Token.objects.get(user=partner.user).key
+    client.force_login(admin_user)
+    action = {"action": "issue_token", "_selected_action": [partner.pk]}
+    response = client.post("/admin/exchanges/partnerclient/", action, follow=True)
+    new = Token.objects.get(user=partner.user).key
+    assert new != old and f"new token {new}" in response.content.decode()
+    assert api.get("/api/exchanges/redemptions/1/").status_code == 401
+    assert "Token issued" in client.get("/admin/exchanges/partnerclient/").content.decode()
