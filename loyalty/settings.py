@@ -232,6 +232,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+# The daily stay calculation runs in this many worker processes at once (the Celery worker's concurrency).
+STAY_CALCULATION_WORKERS = max(1, int(os.environ.get("STAY_CALCULATION_WORKERS", "2")))
 # How long a partner's Idempotency-Key is remembered (its response replayed); published in the API docs.
 # The IETF draft asks for at least a day: a smaller setting is raised to 24.
 IDEMPOTENCY_KEY_RETENTION_HOURS = max(24, int(os.environ.get("IDEMPOTENCY_KEY_RETENTION_HOURS", "48")))

@@ -163,3 +163,16 @@ def test_two_runs_at_once_credit_each_stay_once():
     assert sum(results) == 30
     assert Activity.objects.filter(membership=membership).count() == 30
     assert Stay.objects.filter(activity__isnull=True).count() == 0
+
+
+def test_the_daily_task_asks_one_more_part_per_extra_worker(program, settings, monkeypatch):
+    from loyalty.models import OutboxMessage
+
+    settings.STAY_CALCULATION_WORKERS = 3
+    monkeypatch.setattr("loyalty.background.relay_outbox", lambda **kwargs: 0)  # keep them in the outbox
+    membership = membership_in(program)
+    stay(program, membership=membership, number="P1", departure=days_ago(10))
+    calculate_stays()
+    parts = OutboxMessage.objects.filter(task="claims.calculate_stays_part")
+    assert parts.count() == 2
+    assert points(membership) == 100
