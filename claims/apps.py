@@ -31,6 +31,7 @@ class ClaimsConfig(AppConfig):
         from claims import imports, tasks  # noqa: F401 - registers the import kinds and the task names
         from claims.decisions import ADJUSTMENT_BATCH_APPROVALS, MEMBERSHIP_CLAIM_APPROVALS
         from claims.demo import seed_claims
+        from claims.reconciliation import CHECKS as RECONCILIATION
         from claims.selectors import VIEW_PERMISSIONS, claims_lamp
         from claims.views.home import due_claims_panel
         from claims.views.member_tab import claims_tab_context
@@ -65,3 +66,5 @@ class ClaimsConfig(AppConfig):
         plugins.add_demo_step(DemoStep("claims", seed_claims))
         register_policy(MEMBERSHIP_CLAIM_APPROVALS)
         register_policy(ADJUSTMENT_BATCH_APPROVALS)
+        for check in RECONCILIATION:
+            plugins.add_reconciliation_check(check)

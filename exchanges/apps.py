@@ -24,6 +24,7 @@ class ExchangesConfig(AppConfig):
 
     def ready(self):
         from exchanges.corrections import CORRECTION_APPROVALS
+        from exchanges.reconciliation import CHECKS as RECONCILIATION
         from exchanges.views import redemptions_tab_context
         from loyalty.lifecycle.decisions import register_policy
 
@@ -43,3 +44,5 @@ class ExchangesConfig(AppConfig):
         plugins.grant(SUPERVISOR, *CSR_PERMISSIONS, *SUPERVISOR_PERMISSIONS)
         plugins.administer("exchanges")
         register_policy(CORRECTION_APPROVALS)
+        for check in RECONCILIATION:
+            plugins.add_reconciliation_check(check)

@@ -422,4 +422,5 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 # The lifecycle kit's own admin (approval limits) lives beside the kit; importing it registers it.
+from loyalty import reconciliation_admin  # noqa: E402, F401 - registers the reconciliation's runs
 from loyalty.lifecycle import admin as lifecycle_admin  # noqa: E402, F401

@@ -14,6 +14,7 @@ class LoyaltyConfig(AppConfig):
     def ready(self):
         # These read models, which exist only once apps are ready; tasks registers the core's task names.
         from loyalty import tasks, views  # noqa: F401
+        from loyalty.reconciliation import CORE_CHECKS
         from loyalty.roles import sync_roles_after_migrate
 
         plugins.add_navigation(NavItem("Members", "member-search", "loyalty.view_member"))
@@ -32,5 +33,7 @@ class LoyaltyConfig(AppConfig):
         plugins.grant(CSR, *core, "loyalty.view_tier")
         plugins.grant(SUPERVISOR, *core, "loyalty.view_tier")
         plugins.administer("loyalty", "django_celery_beat", "authtoken", "auth", "axes")
+        for check in CORE_CHECKS:
+            plugins.add_reconciliation_check(check)
         # Roles follow the registries: every migrate grants what the apps registered.
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="loyalty-sync-roles")

@@ -92,6 +92,15 @@ class DemoStep:
     run: Callable
 
 
+@dataclass(frozen=True)
+class ReconciliationCheck:
+    """One invariant the daily reconciliation proves: `find()` yields (subject, what is wrong) per violation."""
+
+    name: str
+    proves: str  # the invariant, in the business's words
+    find: Callable
+
+
 URLS: list[tuple[str, str]] = []
 API_URLS: list[tuple[str, str]] = []
 NAVIGATION: list[NavItem] = []
@@ -104,6 +113,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {role: [] for role in ROLES}
 # Admins get every permission of these apps (they configure the program in Django admin).
 ADMIN_APPS: list[str] = []
 DEMO_STEPS: list[DemoStep] = []
+RECONCILIATION_CHECKS: list[ReconciliationCheck] = []
 
 
 def _add(registry, item, key=lambda item: item):
@@ -160,3 +170,7 @@ def administer(*app_labels):
 
 def add_demo_step(step: DemoStep):
     _add(DEMO_STEPS, step, key=lambda s: s.name)
+
+
+def add_reconciliation_check(check: ReconciliationCheck):
+    _add(RECONCILIATION_CHECKS, check, key=lambda c: c.name)

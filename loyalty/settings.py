@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from xstatic.pkg import bootstrap as xstatic_bootstrap
@@ -226,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
     "Outbox relay: send background tasks that wait for the broker": {
         "task": "loyalty.relay_outbox",
         "schedule": 60.0,
+    },
+    "Reconciliation: prove balances, claims, refunds and the outbox (daily)": {
+        "task": "loyalty.reconcile",
+        "schedule": crontab(hour=4, minute=30),
     },
     "Idempotency keys: forget those past their retention": {
         "task": "loyalty.purge_idempotency_keys",

@@ -16,3 +16,11 @@ def relay_outbox_task():
 def purge_idempotency_keys_task():
     """Forget idempotency keys past their retention (hourly from beat)."""
     return idempotency.purge_expired()
+
+
+@shared_task(name="loyalty.reconcile")
+def reconcile_task():
+    """The daily reconciliation (beat): every registered invariant, violations e-mailed to the admins."""
+    from loyalty.reconciliation import run_reconciliation
+
+    return str(run_reconciliation(trigger="beat"))

@@ -39,6 +39,7 @@ class RetroConfig(AppConfig):
         from retro.flights import views as flight_views
         from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
         from retro.flights.demo import seed_flights
+        from retro.reconciliation import CHECKS as RECONCILIATION
 
         plugins.add_urls("retro/", "retro.urls")
         plugins.add_urls("portal/", "retro.urls_portal")
@@ -85,3 +86,5 @@ class RetroConfig(AppConfig):
         plugins.add_demo_step(DemoStep("flights", seed_flights))
         register_policy(RETRO_CLAIM_APPROVALS)
         register_policy(FLIGHT_CLAIM_APPROVALS)
+        for check in RECONCILIATION:
+            plugins.add_reconciliation_check(check)

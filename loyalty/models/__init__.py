@@ -5,6 +5,7 @@ from loyalty.models.idempotency import IdempotencyKey
 from loyalty.models.ledger import Activity, LedgerEntry, Metric
 from loyalty.models.members import Location, Member, Membership, Program, normalise_search_text
 from loyalty.models.outbox import OutboxMessage
+from loyalty.models.reconciliation import ReconciliationFinding, ReconciliationRun
 from loyalty.models.rules import EarningRule, EarningRuleSet
 from loyalty.models.tiers import Tier, TierPeriod
 
@@ -21,6 +22,8 @@ __all__ = [
     "Metric",
     "OutboxMessage",
     "Program",
+    "ReconciliationFinding",
+    "ReconciliationRun",
     "Tier",
     "TierPeriod",
     "normalise_search_text",
