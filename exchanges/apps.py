@@ -1,10 +1,10 @@
-"""The exchanges app (seed 004) plugs its booking-engine API, back office, Redemptions tab, grants and admin
+"""The exchanges app (seed 004) plugs its booking-engine API, back office, Redemptions tab, grants, admin and demo
 into the core."""
 
 from django.apps import AppConfig
 
 from loyalty import plugins
-from loyalty.plugins import CSR, SUPERVISOR, NavItem, ProfileLink
+from loyalty.plugins import CSR, SUPERVISOR, DemoStep, NavItem, ProfileLink
 
 CSR_PERMISSIONS = [
     "exchanges.view_manualhandlingcase",
@@ -21,6 +21,7 @@ class ExchangesConfig(AppConfig):
     verbose_name = "Exchanges"
 
     def ready(self):
+        from exchanges.demo import seed_exchanges
         from exchanges.views import redemptions_tab_context
 
         plugins.add_urls("exchanges/", "exchanges.urls_api", api=True)
@@ -37,3 +38,4 @@ class ExchangesConfig(AppConfig):
         plugins.grant(CSR, *CSR_PERMISSIONS)
         plugins.grant(SUPERVISOR, *CSR_PERMISSIONS, *SUPERVISOR_PERMISSIONS)
         plugins.administer("exchanges")
+        plugins.add_demo_step(DemoStep("exchanges", seed_exchanges))
