@@ -1,10 +1,10 @@
-"""The exchanges app (seed 004) plugs its booking-engine API, back office, Redemptions tab, grants and admin
+"""The exchanges app (seed 004) plugs its booking-engine API, back office, Redemptions tab, grants, admin and demo
 into the core."""
 
 from django.apps import AppConfig
 
 from loyalty import plugins
-from loyalty.plugins import CSR, SUPERVISOR, NavItem, ProfileLink
+from loyalty.plugins import CSR, SUPERVISOR, DemoStep, NavItem, ProfileLink
 
 CSR_PERMISSIONS = [
     "exchanges.view_manualhandlingcase",
@@ -24,6 +24,7 @@ class ExchangesConfig(AppConfig):
 
     def ready(self):
         from exchanges.corrections import CORRECTION_APPROVALS
+        from exchanges.demo import seed_exchanges
         from exchanges.reconciliation import CHECKS as RECONCILIATION
         from exchanges.views import redemptions_tab_context
         from loyalty.lifecycle.decisions import register_policy
@@ -43,6 +44,7 @@ class ExchangesConfig(AppConfig):
         plugins.grant(CSR, *CSR_PERMISSIONS)
         plugins.grant(SUPERVISOR, *CSR_PERMISSIONS, *SUPERVISOR_PERMISSIONS)
         plugins.administer("exchanges")
+        plugins.add_demo_step(DemoStep("exchanges", seed_exchanges))
         register_policy(CORRECTION_APPROVALS)
         for check in RECONCILIATION:
             plugins.add_reconciliation_check(check)
