@@ -8,14 +8,16 @@ DEMO_TOKEN from anyone who has read the README.
 
 from decimal import Decimal
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from exchanges import services
-from exchanges.models import AwardConversionRatio, FailedStep, PartnerClient, Redemption
+from exchanges.corrections import LIFECYCLE as CORRECTIONS
+from exchanges.models import AwardConversionRatio, FailedStep, PartnerClient, Redemption, RefundPolicy
 from loyalty.demo.people import membership_number
 from loyalty.demo.programs import AIRLINE, HOTEL, RETAIL
+from loyalty.models import ApprovalLimit
 from loyalty.selectors import active_memberships_of, membership_by_number
 from loyalty.services import post_adjustment
 
@@ -57,6 +59,7 @@ def seed_exchanges(*, programs, anchor, log=print):
     """The partner, its token and the ratios always; the redemptions and cases once (none of the partner's yet)."""
     partner = _partner(programs)
     ratios = _ratios(programs)
+    _policies(programs[AIRLINE])
     if Redemption.objects.filter(partner=partner).exists():
         return {"redemptions": 0, "manual_handling_cases": 0}
     with transaction.atomic():
@@ -69,6 +72,18 @@ def seed_exchanges(*, programs, anchor, log=print):
         + (f"; {DEMO_MEMBERSHIP} was given {SIMULATOR_MILES:,} miles for the simulator" if topped_up else "")
     )
     return {"redemptions": len(redemptions), "manual_handling_cases": cases}
+
+
+def _policies(program):
+    """SkyWay's refund policy (miles valid 36 months, re-credited even when expired) and how far a supervisor
+    corrects points alone: above 5,000, another person (an admin) approves."""
+    RefundPolicy.objects.get_or_create(
+        program=program, defaults={"points_validity_months": 36, "recredit_expired_points": True}
+    )
+    ApprovalLimit.objects.get_or_create(
+        program=program, lifecycle=CORRECTIONS, role=Group.objects.get(name="Supervisor"),
+        defaults={"max_value": 5000},
+    )  # fmt: skip
 
 
 def _partner(programs):

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from loyalty import idempotency
 from loyalty.background import relay_outbox
+from loyalty.reconciliation import run_reconciliation
 
 
 @shared_task(name="loyalty.relay_outbox")
@@ -21,6 +22,4 @@ def purge_idempotency_keys_task():
 @shared_task(name="loyalty.reconcile")
 def reconcile_task():
     """The daily reconciliation (beat): every registered invariant, violations e-mailed to the admins."""
-    from loyalty.reconciliation import run_reconciliation
-
     return str(run_reconciliation(trigger="beat"))

@@ -66,3 +66,14 @@ def test_a_second_run_adds_nothing():
     counts = [model.objects.count() for model in models]
     _seed()
     assert [model.objects.count() for model in models] == counts
+
+
+def test_the_demo_sets_skyways_refund_policy_and_the_supervisors_correction_limit():
+    _seed()
+    from exchanges.corrections import LIFECYCLE
+    from exchanges.models import RefundPolicy
+    from loyalty.models import ApprovalLimit
+
+    policy = RefundPolicy.objects.get(program__code="skyway")
+    assert (policy.points_validity_months, policy.recredit_expired_points) == (36, True)
+    assert ApprovalLimit.objects.get(lifecycle=LIFECYCLE, role__name="Supervisor").max_value == 5000
