@@ -1,4 +1,6 @@
-"""Request handling every screen shares: htmx requests after a session expired, and wrong HTTP methods."""
+"""Request handling every screen shares: idle sessions, htmx requests after a session expired, wrong HTTP methods."""
+
+import time
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -43,3 +45,24 @@ class MethodNotAllowedPageMiddleware:
             page["Allow"] = response["Allow"]
             return page
         return response
+
+
+class IdleSessionMiddleware:
+    """A signed-in session ends after SESSION_IDLE_MINUTES without a request (SESSION_COOKIE_AGE).
+
+    Each request moves the end forward, but the session row is rewritten at most once per
+    REFRESH_SECONDS, not on every request (SESSION_SAVE_EVERY_REQUEST would add a write to each page).
+    """
+
+    REFRESH_SECONDS = 300
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and session.get("_auth_user_id"):
+            now = int(time.time())
+            if now - session.get("_seen", 0) >= self.REFRESH_SECONDS:
+                session["_seen"] = now  # modified: SessionMiddleware saves it with a fresh expiry
+        return self.get_response(request)

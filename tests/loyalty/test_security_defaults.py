@@ -1,8 +1,16 @@
-"""Security defaults: a login lockout after repeated wrong passwords, and throttling on the API."""
+"""Security defaults: a login lockout after repeated wrong passwords, throttling on the API, idle sessions ending,
+and production settings that pass Django's deploy checks."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
@@ -37,3 +45,31 @@ def test_the_api_throttles_a_partner_that_calls_too_often(csr, monkeypatch):
     statuses = [api.get(reverse("api-retro-claim-detail", args=["NOPE"])).status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
     cache.clear()
+
+
+def test_a_session_ends_after_the_idle_time_and_each_visit_moves_the_end_forward(client, roles, settings):
+    assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_MINUTES * 60 == 3600
+    client.force_login(UserFactory(username="casey", role="CSR"))
+    assert client.get("/claims/").status_code == 200
+    row = Session.objects.get()
+    assert abs((row.expire_date - timezone.now()) - dt.timedelta(hours=1)) < dt.timedelta(minutes=1)
+    # A visit after a quiet spell pushes the end an idle time ahead again.
+    session = client.session
+    session["_seen"] = 0
+    session.save()
+    Session.objects.update(expire_date=timezone.now() + dt.timedelta(minutes=5))
+    assert client.get("/claims/").status_code == 200
+    assert Session.objects.get().expire_date > timezone.now() + dt.timedelta(minutes=55)
+    # Idle past the end: signed out.
+    Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    response = client.get("/claims/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_production_settings_pass_the_deploy_checks():
+    env = {"DJANGO_SETTINGS_MODULE": "loyalty.settings_production", "SECRET_KEY": "k" * 30 + "Zx9!q" * 6,
+           "ALLOWED_HOSTS": "backoffice.example.com", "EMAIL_HOST": "smtp.example.com"}  # fmt: skip
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            env={**os.environ, **env}, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
