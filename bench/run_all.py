@@ -21,7 +21,12 @@ def checkpoint():
     import psycopg
 
     url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
+    if url:
+        # CHECKPOINT is server-wide: through the postgres database, there even before BENCH_DATABASE_URL's is
+        # made (a benchmark on a database of its own, _setup.fresh_database, may never make it).
+        base, _, options = url.partition("?")
+        url = base.rpartition("/")[0] + "/postgres" + (f"?{options}" if options else "")
+    else:
         from loyalty.embedded_database import database_url
 
         url = database_url("postgres")
