@@ -52,6 +52,14 @@ def fingerprint(payload):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _reused(key):
+    return KeyProblem(
+        f"The {HEADER} {key!r} was already used with a different request body; use a new key for a new request.",
+        status=422,
+        code="key_reused",
+    )
+
+
 def begin(*, user, scope, key, payload):
     """Record the first request with `key`, or answer a repeat: returns the in-flight record or a Replay."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
@@ -59,6 +67,13 @@ def begin(*, user, scope, key, payload):
             f"The {HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.", status=400, code="bad_key"
         )
     print_ = fingerprint(payload)
+    # A repeat of a finished request (the usual retry) is answered by one read: a done record never changes
+    # again, so it needs neither the failed INSERT nor the row lock and commit below.
+    done = IdempotencyKey.objects.filter(user=user, scope=scope, key=key, state=IdempotencyKey.State.DONE)
+    for first_print, status, body in done.values_list("fingerprint", "response_status", "response_body")[:1]:
+        if first_print != print_:
+            raise _reused(key)
+        return Replay(status, body)
     try:
         with transaction.atomic():
             return IdempotencyKey.objects.create(user=user, scope=scope, key=key, fingerprint=print_)
@@ -67,12 +82,7 @@ def begin(*, user, scope, key, payload):
     with transaction.atomic():
         first = IdempotencyKey.objects.select_for_update().get(user=user, scope=scope, key=key)
         if first.fingerprint != print_:
-            raise KeyProblem(
-                f"The {HEADER} {key!r} was already used with a different request body; use a new key for a new "
-                "request.",
-                status=422,
-                code="key_reused",
-            )
+            raise _reused(key)
         if first.state == IdempotencyKey.State.DONE:
             return Replay(first.response_status, first.response_body)
         if timezone.now() - first.created_at < ABANDONED_AFTER:

@@ -1,0 +1,443 @@
+"""The booking engine's refund endpoint under load, served by gunicorn, beside a floor endpoint.
+
+A database of its own, new each run (loyalty_bench_exchanges, or BENCH_DATABASE_URL's name + "_exchanges"):
+one program, USERS partner clients (each a booking engine with its own DRF token), one membership with
+points per redemption, and REDEMPTIONS captured redemptions of two tickets each, spread evenly over the
+partners: what exchanges.services authorize then capture leave (redemption, tickets, authorize and capture
+operations, the capture's redemption activity posted through loyalty.services, the lifecycle's log rows),
+made in bulk.
+
+gunicorn serves `make serve`'s configuration (loyalty.settings_production, DEBUG off, 3 sync workers on
+loopback, CONN_MAX_AGE unset) with one addition, bench/server_urls.py: /bench/floor/, a REST framework view
+with the exchanges API's authentication, permission and throttle classes that does one INSERT (into
+bench_floor, made here). The API's per-partner throttle is raised (API_RATE_PER_USER) so that no request of
+the run is throttled; requests carry X-Forwarded-Proto: https as the TLS proxy's would.
+
+locust (headless, bounded: USERS users, SECONDS a phase, loopback only) then runs four phases, each its own
+run with the same users, every user a partner client:
+- floor: POST /bench/floor/, each user's next request as soon as it has its answer;
+- first refunds, likewise: POST /api/exchanges/redemptions/<id>/refunds/ {"membership_number": …}, a full
+  refund under a new Idempotency-Key, each of a redemption of its own (no two requests wait on one row lock);
+- replays, likewise: the same key and body as a refund done in the previous phase (the stored answer);
+- first refunds paced at the target rate, half the floor's requests/s (locust's constant_throughput): the
+  p99 "at that rate" (flat out, the latency is only the queue of USERS requests over 3 workers).
+Requests/s and latencies are locust's (client side, on loopback). Afterwards the database is checked:
+one refund operation and activity per refunded redemption, every award balance = opening − capture +
+refund, no operation added by the replays.
+
+Targets (the issue): refund requests/s ≥ 0.5× the floor's; refund p99 < 50 ms at that rate; a replay at
+least twice as fast as a first refund (mean latency, same users, flat out).
+"""
+
+import csv
+import datetime as dt
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import ROOT, django_on_bench_db, fresh_database, report  # noqa: E402
+
+USERS = int(os.environ.get("BENCH_EXCHANGES_USERS", "6"))
+SECONDS = int(os.environ.get("BENCH_EXCHANGES_SECONDS", "20"))
+WORKERS = 3  # `make serve`'s: sync workers, for 2 cores
+REDEMPTIONS = int(os.environ.get("BENCH_EXCHANGES_REDEMPTIONS", "9000"))
+BATCH = 1000  # redemptions made a transaction
+WARM_UP = 10  # redemptions per user refunded before the phases, by the warm-up
+TICKETS = (("0570000000001", 6_000), ("0570000000002", 4_000))
+TARGET_RATIO, TARGET_P99_MS, TARGET_REPLAY = 0.5, 50, 2.0
+# `make serve` leaves CONN_MAX_AGE unset (a connection a request); BENCH_EXCHANGES_CONN_MAX_AGE=60 tries
+# persistent connections (the figures then say so).
+CONN_MAX_AGE = os.environ.get("BENCH_EXCHANGES_CONN_MAX_AGE", "")
+RATE = "1000000/min"  # the per-partner throttle during the run: no request throttled
+LOCUST = ROOT / ".venv" / "bin" / "locust"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+# As the TLS proxy in front of production says (settings_production redirects plain HTTP to HTTPS).
+PROXY = {"X-Forwarded-Proto": "https"}
+
+
+def execute(sql, args=None):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+
+
+def make_data():
+    """Program, partners with tokens, memberships with points, REDEMPTIONS captured redemptions."""
+    from django.contrib.auth.models import User
+    from django.db import transaction
+    from rest_framework.authtoken.models import Token
+
+    from exchanges.models import PartnerClient, Redemption
+    from loyalty import services as loyalty_services
+    from loyalty.models import Activity, Membership, Program
+
+    started = time.perf_counter()
+    program = Program.objects.create(code="bx", name="Bench Miles", kind="airline", currency_name="Miles",
+                                     time_zone="Europe/Paris")  # fmt: skip
+    partners = []
+    for n in range(USERS):
+        user = User.objects.create(username=f"booking-engine-{n:02d}")
+        partner = PartnerClient.objects.create(name=user.username, user=user)
+        partner.programs.set([program])
+        partners.append((partner, Token.objects.create(user=user).key))
+    execute(
+        """INSERT INTO loyalty_member (member_number, first_name, last_name, email, phone, enrolled_on, status,
+                                       search_name)
+           SELECT 'BX' || lpad(g::text, 9, '0'), 'Bench', 'Flyer' || g, '', '', date '2020-01-01', 'active',
+                  'bench flyer' || g
+           FROM generate_series(1, %s) g""",
+        [REDEMPTIONS],
+    )
+    execute(
+        """INSERT INTO loyalty_membership (member_id, program_id, membership_number, membership_type, card_level,
+                                           joined_on)
+           SELECT m.id, %s, 'BXM' || substr(m.member_number, 3), 'Individual', '', date '2020-01-01'
+           FROM loyalty_member m WHERE m.member_number LIKE 'BX%%'""",
+        [program.pk],
+    )
+    memberships = list(Membership.objects.filter(program=program).order_by("pk"))
+    for membership in memberships:
+        membership.program = program
+    points = sum(p for _, p in TICKETS)
+    for start in range(0, len(memberships), 1000):
+        loyalty_services.post_activities(requests=[
+            loyalty_services.ActivityRequest(
+                membership=m, kind=Activity.Kind.ADJUSTMENT, source="bench", occurred_on=dt.date(2026, 1, 1),
+                external_reference=f"opening:{m.pk}", description="Opening balance", entries={"base": 2 * points},
+            )
+            for m in memberships[start:start + 1000]
+        ])  # fmt: skip
+    data_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for start in range(0, len(memberships), BATCH):
+        with transaction.atomic():
+            captured_in_bulk(program, partners, memberships[start:start + BATCH], start)
+    captured = Redemption.objects.filter(program=program, status="captured").count()
+    redemptions_seconds = time.perf_counter() - started
+    execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, user_id integer NOT NULL, "
+            "created_at timestamptz NOT NULL DEFAULT now())")  # fmt: skip
+    for table in ("loyalty_activity", "loyalty_ledgerentry", "exchanges_redemption", "exchanges_redemptionticket",
+                  "exchanges_pointsoperation", "django_fsm_log_statelog", "loyalty_idempotencykey"):  # fmt: skip
+        execute(f"VACUUM ANALYZE {table}")
+    execute("CHECKPOINT")
+    print(f"- data: {USERS} partner clients, {len(memberships):,} memberships with {2 * points:,} points each in "
+          f"{data_seconds:.0f} s; {captured:,} captured redemptions (2 tickets, {points:,} points each) as "
+          f"exchanges.services authorize + capture leave them, made in bulk in {redemptions_seconds:.0f} s",
+          flush=True)  # fmt: skip
+    return program, partners
+
+
+def captured_in_bulk(program, partners, memberships, first):
+    """What exchanges.services.authorize then capture leave, for many bookings at once: the redemptions (held,
+    then captured through the lifecycle's bulk_transition, with their log rows), their tickets, the authorize
+    and capture operations, and each capture's redemption activity posted through loyalty.services."""
+    from django.utils import timezone
+
+    from exchanges import services
+    from exchanges.models import PointsOperation, Redemption, RedemptionTicket
+    from loyalty import services as loyalty_services
+    from loyalty.lifecycle import bulk_transition
+    from loyalty.models import Activity
+
+    now = timezone.now()
+    points = sum(p for _, p in TICKETS)
+    redemptions = Redemption.objects.bulk_create(
+        Redemption(program=program, partner=partners[n % USERS][0], pnr=f"BX{n:06d}", membership=membership,
+                   currency="EUR", cash_amount=0, points_held=points, created_at=now,
+                   hold_expires_at=now + dt.timedelta(minutes=partners[n % USERS][0].hold_minutes))
+        for n, membership in enumerate(memberships, start=first)
+    )  # fmt: skip
+    RedemptionTicket.objects.bulk_create(
+        RedemptionTicket(redemption=r, ticket_number=number, points=p) for r in redemptions for number, p in TICKETS
+    )
+    day = program.local_date(now)
+    activities = loyalty_services.post_activities(requests=[
+        loyalty_services.ActivityRequest(
+            membership=r.membership, kind=Activity.Kind.REDEMPTION, source=services.SOURCE, occurred_on=day,
+            external_reference=f"redemption:{r.pk}", amount=r.cash_amount, currency=r.currency,
+            caused_by=r.partner.user, description=f"Booking {r.pnr} paid with points",
+            entries={services.BUCKET: -points},
+        )
+        for r in redemptions
+    ])  # fmt: skip
+    assert all(isinstance(a, Activity) and a.just_posted for a in activities), activities[:3]
+    for partner, _ in partners:
+        mine = [(r, a) for r, a in zip(redemptions, activities, strict=True) if r.partner_id == partner.pk]
+        changed = bulk_transition([r.pk for r, _ in mine], "capture", by=partner.user, model=Redemption, row_values={
+            "points_captured": {r.pk: points for r, _ in mine}, "captured_at": {r.pk: now for r, _ in mine},
+            "capture_activity": {r.pk: a.pk for r, a in mine},
+        })  # fmt: skip
+        assert len(changed) == len(mine), (len(changed), len(mine))
+    PointsOperation.objects.bulk_create(
+        PointsOperation(redemption=r, partner_id=r.partner_id, kind=kind, points=points, cash_amount=cash,
+                        tickets={}, activity=activity, idempotency_key=f"{kind}-{r.pk}", created_at=now,
+                        created_by=r.partner.user)
+        for r, a in zip(redemptions, activities, strict=True)
+        for kind, cash, activity in ((PointsOperation.Kind.AUTHORIZE, r.cash_amount, None),
+                                     (PointsOperation.Kind.CAPTURE, None, a))
+    )  # fmt: skip
+
+
+def refundable_work(program, partners):
+    """Per partner: its captured redemptions, in order, each with the key of its first refund."""
+    from exchanges.models import Redemption
+
+    work = {partner.pk: [] for partner, _ in partners}
+    rows = (Redemption.objects.filter(program=program, status="captured").order_by("pk")
+            .values_list("pk", "partner_id", "membership__membership_number"))  # fmt: skip
+    for pk, partner_id, number in rows:
+        work[partner_id].append([pk, number, f"refund-{pk}"])
+    return work
+
+
+def done_refunds(program, partners):
+    """Per partner: the refunds done, each with its key, as the replays send them again."""
+    from exchanges.models import PointsOperation
+
+    work = {partner.pk: [] for partner, _ in partners}
+    rows = (PointsOperation.objects.filter(redemption__program=program, kind="refund").order_by("pk")
+            .values_list("redemption_id", "partner_id", "redemption__membership__membership_number",
+                         "idempotency_key"))  # fmt: skip
+    for pk, partner_id, number, key in rows:
+        work[partner_id].append([pk, number, key])
+    return work
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_environment():
+    env = dict(os.environ)
+    for name in ("CELERY_TASK_ALWAYS_EAGER", "DEBUG", "CONN_MAX_AGE", "REDIS_URL"):
+        env.pop(name, None)  # as `make serve` runs it
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.server_settings", SECRET_KEY=secrets.token_urlsafe(50),
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", API_RATE_PER_USER=RATE,
+        PYTHONPATH=str(ROOT),
+    )  # fmt: skip
+    if CONN_MAX_AGE:
+        env["CONN_MAX_AGE"] = CONN_MAX_AGE
+    return env
+
+
+def start_server(port, log):
+    """gunicorn as `make serve` starts it, with the benchmark's settings."""
+    command = [str(GUNICORN), "loyalty.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+               "--access-logfile", "/dev/null"]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, env=server_environment(), stdout=log, stderr=log)
+
+
+def wait_for(server, port):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({server.returncode}) before answering")
+        try:
+            probe = urllib.request.Request(f"http://127.0.0.1:{port}/bench/floor/", headers=PROXY)
+            urllib.request.urlopen(probe, timeout=2)
+        except urllib.error.HTTPError:
+            return  # any HTTP answer: it serves (401 without a token)
+        except OSError:
+            time.sleep(0.2)
+        else:
+            return
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def stop_server(server):
+    if server is None or server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def post(port, path, token, body, key=None):
+    headers = {"Authorization": f"Token {token}", **PROXY, "Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", json.dumps(body).encode(), headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201, (path, response.status)
+
+
+def warm_up(port, partners, work):
+    """Every worker through each path once or more (imports, first connections), off the figures."""
+
+    def one(partner, token):
+        for _ in range(WARM_UP):
+            post(port, "/bench/floor/", token, {})
+            pk, number, key = work[partner.pk].pop(0)
+            body = {"membership_number": number}
+            post(port, f"/api/exchanges/redemptions/{pk}/refunds/", token, body, key)
+            post(port, f"/api/exchanges/redemptions/{pk}/refunds/", token, body, key)
+
+    threads = [threading.Thread(target=one, args=pair) for pair in partners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+class Phase:
+    def __init__(self, name, row):
+        self.name = name
+        self.requests, self.failures = int(row["Request Count"]), int(row["Failure Count"])
+        self.rps = float(row["Requests/s"])
+        self.mean = float(row["Average Response Time"])
+        self.p50, self.p95, self.p99 = (float(row[p]) for p in ("50%", "95%", "99%"))
+
+    def summary(self):
+        return (f"{self.rps:,.1f} requests/s, {self.requests:,} requests, {self.failures} failed; "
+                f"latency mean {self.mean:.1f} ms, p50 {self.p50:.0f}, p95 {self.p95:.0f}, "
+                f"p99 {self.p99:.0f} ms")  # fmt: skip
+
+
+def run_phase(name, port, partners, work, folder, rate_per_user=None):
+    plan = folder / f"{name}.json"
+    users = [{"token": token, "work": work.get(partner.pk, [])} for partner, token in partners]
+    plan.write_text(json.dumps({"phase": name, "users": users, "rate_per_user": rate_per_user}))
+    prefix = folder / name
+    command = [str(LOCUST), "-f", str(Path(__file__).with_name("locust_exchanges.py")), "--headless",
+               "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "--host", f"http://127.0.0.1:{port}",
+               "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"]  # fmt: skip
+    env = {**os.environ, "BENCH_EXCHANGES_PLAN": str(plan)}
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=SECONDS + 60)
+    rows = list(csv.DictReader((prefix.parent / f"{name}_stats.csv").open()))
+    row = next((r for r in rows if r["Name"] == name), None)
+    if row is None:
+        raise RuntimeError(f"locust ({name}) left no figures: exit {proc.returncode}\n{proc.stderr[-2000:]}")
+    failures = (prefix.parent / f"{name}_failures.csv").read_text().strip().splitlines()[1:4]
+    phase = Phase(name, row)
+    print(f"- {name}: {phase.summary()}" + (f"; first failures: {failures}" if failures else ""), flush=True)
+    return phase
+
+
+def refund_operations(program):
+    from exchanges.models import PointsOperation
+
+    return PointsOperation.objects.filter(redemption__program=program, kind="refund").count()
+
+
+def check_ledger(program):
+    """Each refunded redemption: one refund operation and one refund activity giving its points back; every
+    membership's award balance is its opening less its capture plus its refund."""
+    from django.db.models import Count, Sum
+
+    from exchanges.models import PointsOperation, Redemption
+    from loyalty.models import Activity, LedgerEntry, Membership
+
+    operations = PointsOperation.objects.filter(redemption__program=program, kind="refund")
+    refunded = Redemption.objects.filter(program=program, status="refunded")
+    activities = Activity.objects.filter(membership__program=program, kind="refund")
+    counts = operations.count(), refunded.count(), activities.count()
+    assert len(set(counts)) == 1, counts
+    per_redemption = set(operations.values("redemption").annotate(n=Count("pk")).values_list("n", flat=True))
+    assert per_redemption <= {1}, per_redemption
+    points = int(LedgerEntry.objects.filter(activity__in=activities).aggregate(total=Sum("quantity"))["total"] or 0)
+    assert points == (refunded.aggregate(total=Sum("points_refunded"))["total"] or 0), points
+    balances = int(LedgerEntry.objects.filter(membership__program=program).aggregate(total=Sum("quantity"))["total"])
+    redemptions = Redemption.objects.filter(program=program).aggregate(captured=Sum("points_captured"),
+                                                                      refunded=Sum("points_refunded"))  # fmt: skip
+    opening = 2 * sum(p for _, p in TICKETS) * Membership.objects.filter(program=program).count()
+    assert balances == opening - redemptions["captured"] + redemptions["refunded"], (balances, redemptions)
+    return counts[0], points
+
+
+def fewest_left(program, partners):
+    """The fewest captured redemptions a partner has left (0: a user ran out during the phase)."""
+    from exchanges.models import Redemption
+
+    return min(Redemption.objects.filter(partner=partner, status="captured").count() for partner, _ in partners)
+
+
+def main():
+    started = time.perf_counter()
+    fresh_database("exchanges")
+    django_on_bench_db()
+    print(f"- machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    program, partners = make_data()
+    from django.db import connection
+
+    connection.close()  # the server's connections only, during the load
+    port = free_port()
+    connections = f"CONN_MAX_AGE={CONN_MAX_AGE}" if CONN_MAX_AGE else "CONN_MAX_AGE unset (0: make serve's)"
+    print(f"- server: gunicorn loyalty.wsgi, {WORKERS} sync workers (make serve's), 127.0.0.1:{port}, "
+          f"settings_production + /bench/floor/, {connections}, throttle "
+          f"{RATE} per partner; load: locust headless (FastHttpUser), {USERS} users (one partner client each), "
+          f"{SECONDS} s a phase, on loopback", flush=True)  # fmt: skip
+    print("- phases: floor, first refunds and replays with no wait between a user's requests (the most the "
+          "server gives), then first refunds paced at the target rate (half the floor's requests/s) for their "
+          "p99", flush=True)  # fmt: skip
+    server, errors, ran_out = None, [], []
+    with tempfile.TemporaryDirectory(prefix="bench_exchanges_") as tmp, open(Path(tmp) / "server.log", "w") as log:
+        folder = Path(tmp)
+        try:
+            server = start_server(port, log)
+            wait_for(server, port)
+            warm_up(port, partners, refundable_work(program, partners))
+            floor = run_phase("floor", port, partners, {}, folder)
+            first = run_phase("refund", port, partners, refundable_work(program, partners), folder)
+            ran_out += ["refund"] if fewest_left(program, partners) == 0 else []
+            replay_work = done_refunds(program, partners)
+            before_replays = refund_operations(program)
+            connection.close()
+            replay = run_phase("replay", port, partners, replay_work, folder)
+            by_replays = refund_operations(program) - before_replays
+            rate = TARGET_RATIO * floor.rps
+            paced = run_phase("refund_paced", port, partners, refundable_work(program, partners), folder,
+                              rate_per_user=rate / USERS)  # fmt: skip
+            ran_out += ["refund_paced"] if fewest_left(program, partners) == 0 else []
+            connection.close()
+        except BaseException:
+            log.flush()
+            print((folder / "server.log").read_text()[-3000:], file=sys.stderr)
+            raise
+        finally:
+            stop_server(server)
+            log.flush()
+            errors = [line for line in (folder / "server.log").read_text().splitlines()
+                      if "Traceback" in line or "[ERROR]" in line]  # fmt: skip
+    refunded, points = check_ledger(program)
+    print(f"- ledger checked: {refunded:,} redemptions refunded, each once ({points:,} points back through refund "
+          f"activities, every award balance = opening − capture + refund); operations added by the "
+          f"{replay.requests:,} replays: {by_replays}; server log errors: {len(errors)}", flush=True)  # fmt: skip
+    for phase in ran_out:
+        print(f"- WARNING: a user ran out of redemptions during {phase}: raise REDEMPTIONS", flush=True)
+    print(flush=True)
+    ratio = first.rps / floor.rps
+    verdict = "PASS" if ratio >= TARGET_RATIO and not first.failures and "refund" not in ran_out else "FAIL"
+    report("first refund, requests/s", first.rps, "", f"floor {floor.rps:,.1f} requests/s (the token checked + "
+           f"one INSERT), same users and server; {ratio:.2f}× the floor; target ≥ {TARGET_RATIO}×: {verdict}")
+    verdict = "PASS" if paced.p99 < TARGET_P99_MS and not paced.failures and paced.rps >= 0.95 * rate else "FAIL"
+    report("first refund p99 at half the floor's rate", paced.p99, "ms",
+           f"{paced.rps:,.1f} requests/s reached of {rate:,.1f} asked; p50 {paced.p50:.0f} ms, mean {paced.mean:.1f} "
+           f"ms; floor p99 {floor.p99:.0f} ms at {floor.rps:,.1f} requests/s; target < {TARGET_P99_MS} ms: {verdict}")
+    speed = first.mean / replay.mean
+    verdict = "PASS" if speed >= TARGET_REPLAY and not replay.failures and by_replays == 0 else "FAIL"
+    report("idempotent replay, mean latency", replay.mean, "ms", f"first refund {first.mean:.1f} ms (same users, "
+           f"no wait): {speed:.1f}× as fast; {replay.rps:,.1f} requests/s, {replay.rps / first.rps:.1f}× the first "
+           f"refunds'; target ≥ {TARGET_REPLAY}×: {verdict}")  # fmt: skip
+    report("whole benchmark", time.perf_counter() - started, "s", f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()
