@@ -8,13 +8,14 @@ import re
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exchanges import services
+from exchanges.authentication import PartnerTokenAuthentication
 from exchanges.eligibility import BookingState
 from exchanges.errors import ExchangeRefused, NotAllowed
 from exchanges.models import PartnerClient, Redemption, RedemptionTicket
@@ -75,10 +76,15 @@ class PartnerView(APIView):
     """Resolves the calling partner client; refuses users that are not one."""
 
     partner = None
+    authentication_classes = [PartnerTokenAuthentication, SessionAuthentication]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.partner = PartnerClient.objects.filter(user=request.user, active=True).first()
+        try:  # read with the token (PartnerTokenAuthentication); a signed-in staff session reads it here
+            partner = request.user.partner_client
+        except (PartnerClient.DoesNotExist, AttributeError):
+            partner = None
+        self.partner = partner if partner is not None and partner.active else None
 
     def handle(self, request, work, *, scope=None, **kwargs):
         """Run `work(data)` -> (status, body); a write (`scope`) once per Idempotency-Key."""
@@ -137,10 +143,9 @@ def _redemption_id(value):
 
 def redemption_of(partner, pk):
     """The partner's redemption with what its serializer reads (DoesNotExist for another partner's)."""
-    tickets = Prefetch("tickets", queryset=RedemptionTicket.objects.order_by("ticket_number"))
-    return (
-        Redemption.objects.select_related("program", "membership").prefetch_related(tickets).get(pk=pk, partner=partner)
-    )
+    redemption = Redemption.objects.select_related("program", "membership").get(pk=pk, partner=partner)
+    redemption.ticket_list = list(RedemptionTicket.objects.filter(redemption=redemption).order_by("ticket_number"))
+    return redemption
 
 
 def redemption_body(partner, pk):
@@ -276,7 +281,7 @@ class RefundView(PartnerView):
             "points_expired": result.points_expired, "points_forfeited": result.points_forfeited,
             "tickets": result.operation.tickets,
             "cash_amount": result.cash_amount, "currency": result.redemption.currency,
-            "redemption": redemption_of(self.partner, pk),
+            "redemption": result.redemption,  # as the refund left it, its tickets included: nothing read again
         }  # fmt: skip
         return status.HTTP_201_CREATED, RefundSerializer(answer).data
 

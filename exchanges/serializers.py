@@ -115,11 +115,14 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class RedemptionSerializer(serializers.ModelSerializer):
+    """A redemption whose `ticket_list` (its tickets in number order) was set by whoever read it
+    (api.redemption_of, or services.refund, which holds them locked and updated)."""
+
     program = serializers.CharField(source="program.code")
     membership_number = serializers.CharField(source="membership.membership_number")
     status = serializers.CharField()
     points_refundable = serializers.IntegerField(help_text="Captured minus refunded.")
-    tickets = TicketSerializer(many=True)
+    tickets = TicketSerializer(many=True, source="ticket_list")
 
     class Meta:
         model = Redemption

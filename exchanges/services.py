@@ -158,7 +158,7 @@ def _locked(partner, redemption_id):
     """The partner's redemption, row-locked; DoesNotExist for another partner's or none."""
     return (
         Redemption.objects.select_for_update(of=("self",))
-        .select_related("membership", "program")
+        .select_related("membership", "program__refund_policy")
         .get(pk=redemption_id, partner=partner)
     )
 
@@ -269,6 +269,7 @@ def refund(*, partner, redemption_id, membership_number, ticket_numbers=None, po
     if redemption.status not in REFUNDABLE:
         refuse_state(redemption, "refunded")
     tickets = list(redemption.tickets.select_for_update().order_by("ticket_number"))
+    redemption.ticket_list = tickets  # updated in place below: the answer shows them without reading them again
     split = split_refund(tickets, ticket_numbers=ticket_numbers, points=points)
     return refund_locked(redemption, split, by=by, key=key, description=f"Points refunded for booking {redemption.pnr}")
 
@@ -278,7 +279,10 @@ def expired_part(redemption, points, *, today):
 
     All of a redemption's points were spent at its capture, so they share one validity date.
     """
-    policy = RefundPolicy.objects.filter(program_id=redemption.program_id).first()
+    try:
+        policy = redemption.program.refund_policy  # read with the redemption
+    except RefundPolicy.DoesNotExist:
+        policy = None
     if policy is None or not policy.points_validity_months or redemption.captured_at is None:
         return 0, 0
     spent_on = redemption.program.local_date(redemption.captured_at)

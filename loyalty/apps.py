@@ -1,6 +1,7 @@
 """The loyalty core's app: registers the core's own screens, tabs and grants like any feature app."""
 
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 from loyalty import plugins
@@ -14,6 +15,7 @@ class LoyaltyConfig(AppConfig):
     def ready(self):
         # These read models, which exist only once apps are ready; tasks registers the core's task names.
         from loyalty import tasks, views  # noqa: F401
+        from loyalty.middleware import IdleSessionMiddleware
         from loyalty.reconciliation import CORE_CHECKS
         from loyalty.roles import sync_roles_after_migrate
 
@@ -35,5 +37,6 @@ class LoyaltyConfig(AppConfig):
         plugins.administer("loyalty", "django_celery_beat", "authtoken", "auth", "axes")
         for check in CORE_CHECKS:
             plugins.add_reconciliation_check(check)
+        user_logged_in.connect(IdleSessionMiddleware.on_login, dispatch_uid="loyalty-idle-session-start")
         # Roles follow the registries: every migrate grants what the apps registered.
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="loyalty-sync-roles")

@@ -56,6 +56,12 @@ class IdleSessionMiddleware:
 
     REFRESH_SECONDS = 300
 
+    @staticmethod
+    def on_login(sender, request, user, **kwargs):
+        """Signing in saves the session anyway: it starts counting from now (the first page writes nothing)."""
+        if getattr(request, "session", None) is not None:
+            request.session["_seen"] = int(time.time())
+
     def __init__(self, get_response):
         self.get_response = get_response
 
