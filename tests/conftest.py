@@ -17,6 +17,10 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Celery tasks run in the test itself, so a test sees what its task did (no worker, no broker).
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Transactional tests empty every table with TRUNCATE between tests; the ledger refuses it to any
+    # session that has not said so (migration loyalty 0017).
+    for alias in settings.DATABASES.values():
+        alias.setdefault("OPTIONS", {})["options"] = "-c loyalty.allow_ledger_truncate=on"
 
 
 def pytest_collection_modifyitems(config, items):

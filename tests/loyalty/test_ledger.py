@@ -375,3 +375,18 @@ def test_the_activities_tab_explains_each_posting(membership, rf):
     assert "Goodwill for the delay" in html
     assert "Reverses the adjustment of 2023-08-17" in html and "posted twice" in html
     assert "reversed 2023-08-17" in html
+
+
+@pytest.mark.django_db
+def test_the_ledger_refuses_truncate_to_a_session_that_has_not_said_so():
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("options", None)
+    params.pop("prepare_threshold", None)
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        for table in ("loyalty_ledgerentry", "loyalty_activity"):
+            with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="cannot be truncated"):
+                other.execute(f"TRUNCATE {table} CASCADE")
