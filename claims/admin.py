@@ -1,6 +1,7 @@
 """Admin for membership claims: the lists of values, adjustment codes, program settings; claims to look at."""
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from claims.models import (
     AdjustmentBatch,
@@ -17,7 +18,7 @@ from retro.admin_base import ReadOnlyAdmin
 
 
 @admin.register(ClaimType, ClaimOrigin, NoteActivityType)
-class ListOfValuesAdmin(admin.ModelAdmin):
+class ListOfValuesAdmin(SimpleHistoryAdmin):
     list_display = ["code", "label", "active"]
     list_filter = ["active"]
     search_fields = ["code", "label"]
@@ -27,13 +28,13 @@ class ListOfValuesAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClaimSettings)
-class ClaimSettingsAdmin(admin.ModelAdmin):
+class ClaimSettingsAdmin(SimpleHistoryAdmin):
     list_display = ["program", "stay_claim_after_days", "stay_claim_months", "calculation_delay_days",
                     "exceptions_enabled"]  # fmt: skip
 
 
 @admin.register(AdjustmentCode)
-class AdjustmentCodeAdmin(admin.ModelAdmin):
+class AdjustmentCodeAdmin(SimpleHistoryAdmin):
     list_display = ["code", "description", "program", "active", "points_range", "stays_range", "nights_range",
                     "revenue_range"]  # fmt: skip
     list_filter = ["program", "active"]

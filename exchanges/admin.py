@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.db import transaction
 from rest_framework.authtoken.models import Token
+from simple_history.admin import SimpleHistoryAdmin
 
 from exchanges.models import (
     AwardConversionRatio,
@@ -31,7 +32,7 @@ class LookOnlyMixin:
 
 
 @admin.register(PartnerClient)
-class PartnerClientAdmin(admin.ModelAdmin):
+class PartnerClientAdmin(SimpleHistoryAdmin):
     list_display = ["name", "user", "active", "token_issued"]
     list_filter = ["active"]
     search_fields = ["name", "user__username"]
@@ -55,7 +56,7 @@ class PartnerClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(AwardConversionRatio)
-class AwardConversionRatioAdmin(admin.ModelAdmin):
+class AwardConversionRatioAdmin(SimpleHistoryAdmin):
     list_display = ["program", "market", "currency", "points_per_unit_redemption", "points_per_unit_mixed",
                     "minimum_points_per_ticket"]  # fmt: skip
     list_filter = ["program"]
@@ -63,7 +64,7 @@ class AwardConversionRatioAdmin(admin.ModelAdmin):
 
 
 @admin.register(RefundPolicy)
-class RefundPolicyAdmin(admin.ModelAdmin):
+class RefundPolicyAdmin(SimpleHistoryAdmin):
     list_display = ["program", "points_validity_months", "recredit_expired_points"]
     list_filter = ["recredit_expired_points"]
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from loyalty import selectors, services
 from loyalty.models import (
@@ -50,7 +51,7 @@ class TierInline(admin.TabularInline):
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(SimpleHistoryAdmin):
     list_display = ["name", "code", "kind", "currency_name", "time_zone"]
     list_filter = ["kind"]
     search_fields = ["name", "code"]
@@ -58,7 +59,7 @@ class ProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(SimpleHistoryAdmin):
     list_display = ["name", "code", "program", "rank"]
     list_filter = ["program"]
     list_select_related = ["program"]
@@ -262,7 +263,7 @@ class EarningRuleSetForm(forms.ModelForm):
 
 
 @admin.register(EarningRuleSet)
-class EarningRuleSetAdmin(admin.ModelAdmin):
+class EarningRuleSetAdmin(SimpleHistoryAdmin):
     form = EarningRuleSetForm
     list_display = ["name", "program", "valid_from", "valid_to", "in_force_today", "used", "rule_count"]
     list_filter = [InForceFilter, "program"]
@@ -348,7 +349,7 @@ class EarningRuleSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(EarningRule)
-class EarningRuleAdmin(admin.ModelAdmin):
+class EarningRuleAdmin(SimpleHistoryAdmin):
     list_display = ["name", "rule_set", "activity_kind", "calculation", "metric", "points", "rate", "tier"]
     list_filter = ["rule_set__program", "calculation", "metric", "activity_kind"]
     list_select_related = ["rule_set", "tier"]
@@ -421,6 +422,7 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["=membership__membership_number", "=activity__external_reference"]
     show_full_result_count = False
 
-# The lifecycle kit's own admin (approval limits) lives beside the kit; importing it registers it.
-from loyalty import reconciliation_admin  # noqa: E402, F401 - registers the reconciliation's runs
+# Admin pages that live beside their subject; importing them registers them: the lifecycle kit's (approval
+# limits), the reconciliation's runs, the roles with their history.
+from loyalty import reconciliation_admin, roles_admin  # noqa: E402, F401, I001
 from loyalty.lifecycle import admin as lifecycle_admin  # noqa: E402, F401

@@ -12,6 +12,7 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django_fsm_log.admin import StateLogInline
+from simple_history.admin import SimpleHistoryAdmin
 
 from retro import services
 from retro.admin_base import ReadOnlyAdmin
@@ -108,7 +109,7 @@ class RetroClaimKeyFieldInline(admin.TabularInline):
 
 
 @admin.register(RetroClaimKey)
-class RetroClaimKeyAdmin(admin.ModelAdmin):
+class RetroClaimKeyAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "key_fields", "version", "recompute_progress"]
     list_filter = ["program", "recompute_state"]
     list_select_related = ["program"]
@@ -197,7 +198,7 @@ class RetroClaimKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(RetroSettings)
-class RetroSettingsAdmin(admin.ModelAdmin):
+class RetroSettingsAdmin(SimpleHistoryAdmin):
     list_display = [
         "program",
         "retro_enabled",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
 
 # What each threshold bounds: (lower field, upper field) -> the claim's fields it applies to.
 THRESHOLDS = {
@@ -24,6 +25,8 @@ def _bound(kind, which):
 
 class AdjustmentCode(models.Model):
     """Why points are adjusted, and by how much at most: each value of an adjustment must fall in its range."""
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
     program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+")
     code = models.SlugField(max_length=20)

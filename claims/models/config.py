@@ -2,6 +2,7 @@
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class _Choice(models.Model):
@@ -21,14 +22,20 @@ class _Choice(models.Model):
 
 class ClaimType(_Choice):
     """Seed 002: "user-definable", e.g. STAY (missing stay credit), NEWCARD (lost or replaced card)."""
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
 
 class ClaimOrigin(_Choice):
     """How the claim reached us: e-mail, fax, phone call, web…"""
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
 
 class NoteActivityType(_Choice):
     """A note's activity: Reply, Call Property for Verification, Caller Called Back, Remarks…"""
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
     class Meta(_Choice.Meta):
         verbose_name = "note activity type"
@@ -36,6 +43,8 @@ class NoteActivityType(_Choice):
 
 class ClaimSettings(models.Model):
     """One program's parameters for membership claims and stays (seed 002's membership type settings)."""
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
     program = models.OneToOneField("loyalty.Program", on_delete=models.CASCADE, related_name="claim_settings")
     stay_claim_after_days = models.PositiveSmallIntegerField(

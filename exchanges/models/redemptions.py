@@ -5,10 +5,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
 
 
 class PartnerClient(models.Model):
     """A booking engine: it signs in as its own user (a DRF token) and may touch only its programs' bookings."""
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
     name = models.CharField(max_length=100, unique=True)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partner_client")
@@ -27,6 +30,8 @@ class PartnerClient(models.Model):
 
 class AwardConversionRatio(models.Model):
     """Seed 004's Award Conversion Database: points per currency unit in one program and market."""
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
     program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
     market = models.CharField(max_length=10, help_text="Point of sale, e.g. FR or EU.")
@@ -64,6 +69,8 @@ class RefundPolicy(models.Model):
     re-credits expired points, and forfeits them otherwise (the booking's refundable points still fall).
     Without a policy, or without a validity, points never expire.
     """
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
     program = models.OneToOneField("loyalty.Program", on_delete=models.CASCADE, related_name="refund_policy")
     points_validity_months = models.PositiveSmallIntegerField(

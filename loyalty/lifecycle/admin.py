@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from loyalty.lifecycle.decisions import POLICIES
 from loyalty.models import ApprovalLimit
@@ -20,7 +21,7 @@ class ApprovalLimitForm(forms.ModelForm):
 
 
 @admin.register(ApprovalLimit)
-class ApprovalLimitAdmin(admin.ModelAdmin):
+class ApprovalLimitAdmin(SimpleHistoryAdmin):
     form = ApprovalLimitForm
     list_display = ["program", "lifecycle_label", "role", "max_value", "daily_max"]
     list_filter = ["program", "lifecycle", "role"]

@@ -1,5 +1,6 @@
 """Loyalty core models: programs and members, tiers, the ledger, earning rules."""
 
+from loyalty.models import history as _history  # noqa: F401 - registers the roles' history
 from loyalty.models.approvals import ApprovalLimit
 from loyalty.models.idempotency import IdempotencyKey
 from loyalty.models.ledger import Activity, LedgerEntry, Metric

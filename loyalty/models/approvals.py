@@ -1,9 +1,12 @@
 """Approval limits: the largest value each role may approve, per program and lifecycle (set in admin)."""
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class ApprovalLimit(models.Model):
+    history = HistoricalRecords()  # admins' edits, with who and when
+
     program = models.ForeignKey("loyalty.Program", on_delete=models.CASCADE, related_name="approval_limits")
     # The lifecycle's key, as its ApprovalPolicy registers it (e.g. "membership_claim").
     lifecycle = models.CharField(max_length=40)

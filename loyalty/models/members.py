@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´"), None)
 
@@ -42,6 +43,8 @@ def validate_time_zone(value):
 
 
 class Program(models.Model):
+    history = HistoricalRecords()  # admins' edits, with who and when
+
     class Kind(models.TextChoices):
         AIRLINE = "airline", "Airline"
         HOTEL = "hotel", "Hotel"

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class EarningRuleSet(models.Model):
@@ -10,6 +11,8 @@ class EarningRuleSet(models.Model):
     Sets of one program never overlap: clean() says so in forms and, on
     PostgreSQL, an exclusion constraint (migration 0002) guarantees it.
     """
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
     program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="rule_sets")
     name = models.CharField(max_length=100)
@@ -94,6 +97,8 @@ class EarningRuleSet(models.Model):
 
 class EarningRule(models.Model):
     """One way an activity earns, with optional conditions; all matching rules of a set apply."""
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
     class Calculation(models.TextChoices):
         FIXED = "fixed", "Fixed points per activity"

@@ -1,9 +1,12 @@
 """Tiers and a membership's tier history, kept as dated periods."""
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class Tier(models.Model):
+    history = HistoricalRecords()  # admins' edits, with who and when
+
     program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="tiers")
     code = models.SlugField(max_length=20)
     name = models.CharField(max_length=50)

@@ -2,13 +2,14 @@
 
 from django.contrib import admin
 from django_fsm_log.admin import StateLogInline
+from simple_history.admin import SimpleHistoryAdmin
 
 from retro.admin_base import ReadOnlyAdmin
 from retro.models import Flight, FlightClaim, FlightSettings
 
 
 @admin.register(FlightSettings)
-class FlightSettingsAdmin(admin.ModelAdmin):
+class FlightSettingsAdmin(SimpleHistoryAdmin):
     list_display = [
         "program", "airline_code", "partner_codes", "wait_days", "claim_window_months", "enrolment_buffer_days",
         "service_level_days",

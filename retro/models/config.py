@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 # The fixed list of fields a key may be built from (seed 001's "Retro Claim Keys").
 # "attribute" picks a named extra attribute of the transaction.
@@ -20,6 +21,12 @@ KEY_FIELD_CHOICES = [
 
 class RetroClaimKey(models.Model):
     """The composite key of one transaction type in one program, e.g. store + date + receipt + amount."""
+
+    # Admins' edits, with who and when (the recomputation's progress fields are its own log).
+    history = HistoricalRecords(
+        excluded_fields=["recompute_state", "recompute_done", "recompute_total", "recompute_error"]
+    )
+
 
     class RecomputeState(models.TextChoices):
         IDLE = "idle", "Up to date"
@@ -48,6 +55,8 @@ class RetroClaimKey(models.Model):
 
 
 class RetroClaimKeyField(models.Model):
+    history = HistoricalRecords()  # admins' edits, with who and when
+
     key = models.ForeignKey(RetroClaimKey, on_delete=models.CASCADE, related_name="fields")
     position = models.PositiveSmallIntegerField()
     field = models.CharField(max_length=20, choices=KEY_FIELD_CHOICES)
@@ -75,6 +84,8 @@ class RetroClaimKeyField(models.Model):
 
 
 class RetroSettings(models.Model):
+    history = HistoricalRecords()  # admins' edits, with who and when
+
     program = models.OneToOneField("loyalty.Program", on_delete=models.CASCADE, related_name="retro_settings")
     retro_enabled = models.BooleanField(default=True)
     submission_limit_count = models.PositiveIntegerField(

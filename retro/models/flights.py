@@ -9,6 +9,7 @@ Flights Approval queue and is approved or rejected on its own. A hand-entered fl
 from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
 
 TICKET_DIGITS = 13  # 3-digit airline code + 10-digit serial
 MAX_COUPONS = 4
@@ -72,6 +73,8 @@ class Flight(models.Model):
 
 class FlightSettings(models.Model):
     """What an airline program's admins set for retro flight claims; defaults as airlines commonly use."""
+    history = HistoricalRecords()  # admins' edits, with who and when
+
 
     program = models.OneToOneField("loyalty.Program", on_delete=models.CASCADE, related_name="flight_settings")
     airline_code = models.CharField(
