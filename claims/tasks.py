@@ -1,14 +1,13 @@
 """Celery tasks of the claims app: thin, safe to run twice (ClaimsConfig.ready() registers the names)."""
 
-from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
 from claims.stays import calculate_due_stays
-from loyalty.background import queue_task
+from loyalty.background import queue_task, task
 
 
-@shared_task(name="claims.calculate_stays")
+@task("claims.calculate_stays")
 def calculate_stays():
     """The daily stay calculation (scheduled by django-celery-beat; see migration 0002).
 
@@ -22,7 +21,7 @@ def calculate_stays():
     return str(calculate_due_stays())
 
 
-@shared_task(name="claims.calculate_stays_part")
+@task("claims.calculate_stays_part")
 def calculate_stays_part():
     """One more worker on today's stay calculation (queued by calculate_stays)."""
     return str(calculate_due_stays())

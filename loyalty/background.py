@@ -11,9 +11,12 @@ the rare message sent twice (a crash between sending and marking it sent)
 does no harm. Services never import a tasks module: tasks import services.
 """
 
+import functools
 import logging
 
-from django.db import transaction
+from celery import shared_task
+from django.db import connections, transaction
+from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
@@ -24,6 +27,31 @@ logger = logging.getLogger(__name__)
 RELAY_BATCH = 500
 # What a dead or unreachable broker raises while publishing (redis, amqp and SQLAlchemy transports).
 BROKER_ERRORS = (BrokerUnreachable, ConnectionError, OSError, TimeoutError)
+
+
+def task(name, *, max_retries=5):
+    """Declare a Celery task of the project, registered under `name` (queue_task's name for it).
+
+    A lost database connection (a restart, a failover, a killed backend) rolled the task's transaction back
+    with it: the task closes the broken connection and is retried, with a growing delay. Tasks are
+    idempotent, so running one again is safe.
+    """
+
+    def declare(function):
+        @shared_task(name=name, bind=True, max_retries=max_retries)
+        @functools.wraps(function)
+        def run(self, *args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except (OperationalError, InterfaceError) as error:
+                logger.warning("Task %s lost its database connection (%s); retrying", name, error)
+                for connection in connections.all(initialized_only=True):
+                    connection.close()
+                raise self.retry(exc=error, countdown=min(60, 2**self.request.retries)) from error
+
+        return run
+
+    return declare
 
 
 def queue_task(name, *args):

@@ -1,12 +1,20 @@
 """Request handling every screen shares: idle sessions, htmx requests after a session expired, wrong HTTP methods."""
 
+import logging
 import time
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.db import connections
+from django.db.utils import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
+
+logger = logging.getLogger(__name__)
+# What a lost database connection raises (psycopg's errors, wrapped by Django).
+DATABASE_LOST = (OperationalError, InterfaceError)
 
 
 class HtmxLoginRedirectMiddleware:
@@ -72,3 +80,31 @@ class IdleSessionMiddleware:
             if now - session.get("_seen", 0) >= self.REFRESH_SECONDS:
                 session["_seen"] = now  # modified: SessionMiddleware saves it with a fresh expiry
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A request whose database connection is lost (the server restarted, a failover, a killed backend) answers
+    503 with a message, not a 500: its transaction was rolled back with the connection, so nothing was saved,
+    and the broken connection is closed so the next request opens a new one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DATABASE_LOST):
+            return None
+        logger.error("Database connection lost during %s %s: %s", request.method, request.path, exception)
+        for connection in connections.all(initialized_only=True):
+            connection.close()
+        detail = "The database could not complete the request (its connection was lost): nothing was saved. Try again."
+        if request.path.startswith("/api/"):
+            body = {"type": "urn:loyalty:problem:database-unavailable", "title": "The database is unavailable",
+                    "status": 503, "detail": detail, "code": "database_unavailable"}  # fmt: skip
+            response = JsonResponse(body, status=503, content_type="application/problem+json")
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "5"
+        return response

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "loyalty.middleware.HtmxLoginRedirectMiddleware",
     "loyalty.middleware.MethodNotAllowedPageMiddleware",
+    "loyalty.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it answers a locked-out login itself.
     "axes.middleware.AxesMiddleware",

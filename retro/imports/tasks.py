@@ -2,8 +2,7 @@
 
 import logging
 
-from celery import shared_task
-
+from loyalty.background import task
 from retro.imports.services import import_csv
 from retro.imports.uploads import delete_upload, open_upload, upload_missing
 from retro.models import RetroImportBatch
@@ -11,7 +10,7 @@ from retro.models import RetroImportBatch
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="retro.import_uploaded_file")
+@task("retro.import_uploaded_file")
 def import_uploaded_file(batch_id):
     batch = RetroImportBatch.objects.select_related("program").filter(pk=batch_id).first()
     if batch is None:
