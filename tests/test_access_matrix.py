@@ -2,8 +2,8 @@
 
 A new URL without a row fails the test: decide who may open it and add the row. The answers are what the
 product should give: "login" is a 302 to the sign-in page, "admin-login" to Django admin's, "redirect" any
-other 302; the `post` answers are those of an empty POST, sent only where a refusal is expected (a refusal
-comes before any work, so the world is left as it was).
+other 302; the `post` answers are those of an empty POST, sent only where it changes nothing (a refusal, a
+write without its Idempotency-Key, a read): the world stays as built for every URL.
 """
 
 import pytest
