@@ -142,8 +142,8 @@ def _redemption_id(value):
 
 
 def redemption_of(partner, pk):
-    """The partner's redemption with what its serializer reads (DoesNotExist for another partner's)."""
-    redemption = Redemption.objects.select_related("program", "membership").get(pk=pk, partner=partner)
+    """The partner's redemption with what its serializer reads (DoesNotExist for another's, or outside its programs)."""
+    redemption = services.partners_redemptions(partner).select_related("program", "membership").get(pk=pk)
     redemption.ticket_list = list(RedemptionTicket.objects.filter(redemption=redemption).order_by("ticket_number"))
     return redemption
 

@@ -154,12 +154,19 @@ def authorize(*, partner, program, membership, pnr, currency, cash_amount, ticke
     return redemption
 
 
+def partners_redemptions(partner):
+    """The partner's bookings in the programs it may still use: another's, or one in a program it was taken
+    off, is not found (PartnerClient: it may touch only its programs' bookings)."""
+    return Redemption.objects.filter(partner=partner, program__in=partner.programs.values("pk"))
+
+
 def _locked(partner, redemption_id):
-    """The partner's redemption, row-locked; DoesNotExist for another partner's or none."""
+    """The partner's redemption, row-locked; DoesNotExist for another partner's, one outside its programs, or none."""
     return (
-        Redemption.objects.select_for_update(of=("self",))
+        partners_redemptions(partner)
+        .select_for_update(of=("self",))
         .select_related("membership", "program__refund_policy")
-        .get(pk=redemption_id, partner=partner)
+        .get(pk=redemption_id)
     )
 
 

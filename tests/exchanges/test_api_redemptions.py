@@ -114,6 +114,17 @@ def test_another_partners_booking_and_an_unknown_one_are_404(calls, payer, progr
     assert Redemption.objects.get().status == "authorized"
 
 
+def test_a_booking_in_a_program_the_partner_may_no_longer_use_is_404(calls, partner, payer):
+    """A partner touches only its programs' bookings: taken off the program, its bookings there are not found."""
+    data = authorized(calls, payer)
+    partner.programs.clear()
+    assert calls.client.get(f"{BASE}/redemptions/{data['id']}/").status_code == 404
+    for step in ["capture", "release", "refunds", "failures"]:
+        response = calls.post(f"{BASE}/redemptions/{data['id']}/{step}/", {"membership_number": "x", "step": "aer"})
+        assert response.status_code == 404 and response.data["code"] == "unknown_redemption", step
+    assert Redemption.objects.get().status == "authorized"
+
+
 def test_a_user_who_is_not_a_partner_client_is_refused(db, payer):
     client = client_of(type("P", (), {"user": UserFactory(username="someone")})())
     response = client.post(f"{BASE}/quote/", {}, format="json")
