@@ -1,4 +1,5 @@
-"""Request handling every screen shares: idle sessions, htmx requests after a session expired, wrong HTTP methods."""
+"""Request handling every screen shares: idle sessions, htmx requests after a session expired, wrong HTTP methods,
+and the operations endpoints answered before all of it."""
 
 import time
 
@@ -7,6 +8,8 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
+
+from loyalty import views_operations
 
 
 class HtmxLoginRedirectMiddleware:
@@ -71,4 +74,24 @@ class IdleSessionMiddleware:
             now = int(time.time())
             if now - session.get("_seen", 0) >= self.REFRESH_SECONDS:
                 session["_seen"] = now  # modified: SessionMiddleware saves it with a fresh expiry
+        return self.get_response(request)
+
+
+class OperationsEndpointsMiddleware:
+    """Answers /health/ and /metrics before the rest of the stack.
+
+    A load balancer's probe and a Prometheus scrape come by the server's address (no allowed Host),
+    over plain HTTP behind TLS termination (no HTTPS redirect wanted), without a cookie; answered here,
+    they pass no host check, no redirect, no session, and are not counted as site traffic.
+    """
+
+    ENDPOINTS = {"/health/": views_operations.health, "/metrics": views_operations.metrics}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        view = self.ENDPOINTS.get(request.path_info)
+        if view is not None:
+            return view(request)
         return self.get_response(request)

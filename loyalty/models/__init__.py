@@ -2,6 +2,7 @@
 
 from loyalty.models.approvals import ApprovalLimit
 from loyalty.models.idempotency import IdempotencyKey
+from loyalty.models.jobs import JobRun
 from loyalty.models.ledger import Activity, LedgerEntry, Metric
 from loyalty.models.members import Location, Member, Membership, Program, normalise_search_text
 from loyalty.models.outbox import OutboxMessage
@@ -15,6 +16,7 @@ __all__ = [
     "EarningRule",
     "EarningRuleSet",
     "IdempotencyKey",
+    "JobRun",
     "LedgerEntry",
     "Location",
     "Member",
