@@ -31,6 +31,7 @@ class ClaimsConfig(AppConfig):
         from claims import imports, tasks  # noqa: F401 - registers the import kinds and the task names
         from claims.decisions import ADJUSTMENT_BATCH_APPROVALS, MEMBERSHIP_CLAIM_APPROVALS
         from claims.demo import seed_claims
+        from claims.operations import GAUGES, HEALTH
         from claims.reconciliation import CHECKS as RECONCILIATION
         from claims.selectors import VIEW_PERMISSIONS, claims_lamp
         from claims.views.home import due_claims_panel
@@ -68,3 +69,7 @@ class ClaimsConfig(AppConfig):
         register_policy(ADJUSTMENT_BATCH_APPROVALS)
         for check in RECONCILIATION:
             plugins.add_reconciliation_check(check)
+        for part in HEALTH:
+            plugins.add_health_part(part)
+        for gauge in GAUGES:
+            plugins.add_business_gauge(gauge)

@@ -10,7 +10,14 @@ from django.db.models import Sum
 from django.db.models.functions import Abs
 from django.utils import timezone
 
-from claims.models import AdjustmentBatch, AdjustmentBatchStatus, ClaimDecision, MembershipClaim, RecordType
+from claims.models import (
+    AdjustmentBatch,
+    AdjustmentBatchStatus,
+    ClaimDecision,
+    ClaimStatus,
+    MembershipClaim,
+    RecordType,
+)
 from claims.models.adjustments import AdjustmentLine
 from loyalty import services as loyalty_services
 from loyalty.eligibility import earning_refusal
@@ -58,6 +65,7 @@ class MembershipClaimApprovals(ApprovalPolicy):
     noun = "claim"
     model = MembershipClaim
     value_label = "points"
+    waiting_since = "created_at"
     decisions = {
         "approve": Decision("approve", "Approve", "approved", (N.NONE,), EDIT, checks_limit=True),
         "reject": Decision("reject", "Reject", "rejected", (N.NONE,), EDIT, checks_maker=False),
@@ -66,6 +74,12 @@ class MembershipClaimApprovals(ApprovalPolicy):
     def locking_queryset(self):
         return MembershipClaim.objects.select_for_update(of=("self",)).select_related(
             "program", "membership__member", "membership__program", "adjustment_code"
+        )
+
+    def pending(self):
+        # Only a limited adjustment waits for a supervisor; other cases are decided by whoever works them.
+        return MembershipClaim.objects.filter(decision=N.NONE, record_type=RecordType.LIMITED_ADJUSTMENT).exclude(
+            status=ClaimStatus.CLOSED
         )
 
     def state_of(self, claim):
@@ -135,6 +149,7 @@ class AdjustmentBatchApprovals(ApprovalPolicy):
     label = "Bulk adjustment files"
     noun = "adjustment file"
     model = AdjustmentBatch
+    waiting_since = "submitted_at"
     value_label = "points"
     decisions = {
         "approve": Decision(

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from claims.stays import calculate_due_stays
 from loyalty.background import queue_task, task
+from loyalty.jobs import recorded_run
 
 
 @task("claims.calculate_stays")
@@ -15,10 +16,12 @@ def calculate_stays():
     too: the parts share the due stays, each batch locking its own (SKIP LOCKED), so the calculation uses
     every core the workers have and no stay is credited twice.
     """
-    with transaction.atomic():
-        for _ in range(settings.STAY_CALCULATION_WORKERS - 1):
-            queue_task("claims.calculate_stays_part")
-    return str(calculate_due_stays())
+    with recorded_run("claims.calculate_stays") as run:  # this part's run, for /health/ and /metrics
+        with transaction.atomic():
+            for _ in range(settings.STAY_CALCULATION_WORKERS - 1):
+                queue_task("claims.calculate_stays_part")
+        run.summary = str(calculate_due_stays())
+    return run.summary
 
 
 @task("claims.calculate_stays_part")

@@ -25,6 +25,7 @@ class ExchangesConfig(AppConfig):
     def ready(self):
         from exchanges.corrections import CORRECTION_APPROVALS
         from exchanges.demo import seed_exchanges
+        from exchanges.operations import GAUGES
         from exchanges.reconciliation import CHECKS as RECONCILIATION
         from exchanges.views import redemptions_tab_context
         from loyalty.lifecycle.decisions import register_policy
@@ -48,3 +49,5 @@ class ExchangesConfig(AppConfig):
         register_policy(CORRECTION_APPROVALS)
         for check in RECONCILIATION:
             plugins.add_reconciliation_check(check)
+        for gauge in GAUGES:
+            plugins.add_business_gauge(gauge)

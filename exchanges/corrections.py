@@ -49,6 +49,7 @@ class CorrectionApprovals(ApprovalPolicy):
     label = "Manual handling: points corrections"
     noun = "points correction"
     model = CaseCorrection
+    waiting_since = "proposed_at"
     value_label = "points"
     decisions = {
         "approve": Decision(

@@ -15,6 +15,7 @@ class LoyaltyConfig(AppConfig):
     def ready(self):
         # These read models, which exist only once apps are ready; tasks registers the core's task names.
         from loyalty import tasks, views  # noqa: F401
+        from loyalty.health import CORE_PARTS
         from loyalty.middleware import IdleSessionMiddleware
         from loyalty.reconciliation import CORE_CHECKS
         from loyalty.roles import sync_roles_after_migrate
@@ -37,6 +38,8 @@ class LoyaltyConfig(AppConfig):
         plugins.administer("loyalty", "django_celery_beat", "authtoken", "auth", "axes")
         for check in CORE_CHECKS:
             plugins.add_reconciliation_check(check)
+        for part in CORE_PARTS:  # the database, the broker and the outbox first: apps add their own after
+            plugins.add_health_part(part)
         user_logged_in.connect(IdleSessionMiddleware.on_login, dispatch_uid="loyalty-idle-session-start")
         # Roles follow the registries: every migrate grants what the apps registered.
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="loyalty-sync-roles")

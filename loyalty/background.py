@@ -20,6 +20,7 @@ from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
+from loyalty import request_id
 from loyalty.celery import app
 from loyalty.models import OutboxMessage
 
@@ -58,7 +59,7 @@ def queue_task(name, *args):
     """Record the Celery task `name` with `args` in the outbox, in the current transaction; sent after commit."""
     if name not in app.tasks:
         raise LookupError(f"No Celery task is registered as {name!r}: is its app's tasks module imported?")
-    message = OutboxMessage.objects.create(task=name, args=list(args))
+    message = OutboxMessage.objects.create(task=name, args=list(args), request_id=request_id.current())
     transaction.on_commit(lambda: relay_outbox(ids=[message.pk]))
     return message
 
@@ -77,7 +78,9 @@ def relay_outbox(*, ids=None, limit=RELAY_BATCH):
             waiting = waiting.filter(pk__in=ids)
         for message in waiting.order_by("pk")[:limit]:
             try:
-                app.tasks[message.task].apply_async(args=message.args)
+                # The id of the request that queued it goes along, for the task's log lines (loyalty.request_id).
+                headers = {"headers": {request_id.CELERY_HEADER: message.request_id}} if message.request_id else {}
+                app.tasks[message.task].apply_async(args=message.args, **headers)
             except BROKER_ERRORS as error:
                 if app.conf.task_always_eager:
                     raise  # the task itself ran and failed: that is no broker outage
@@ -95,3 +98,10 @@ def relay_outbox(*, ids=None, limit=RELAY_BATCH):
 
 def waiting_count():
     return OutboxMessage.objects.filter(sent_at__isnull=True).count()
+
+
+def oldest_waiting_since():
+    """When the oldest message still waiting was recorded, or None (the partial index `outbox_pending` serves it)."""
+    return (
+        OutboxMessage.objects.filter(sent_at__isnull=True).order_by("id").values_list("created_at", flat=True).first()
+    )

@@ -6,6 +6,9 @@ from celery import Celery
 from celery.signals import beat_init
 from celery.utils.log import get_logger
 
+# Connects the signals that carry a web request's id into its tasks' log lines, in every worker.
+from loyalty import request_id  # noqa: F401
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty.settings")
 
 app = Celery("loyalty")

@@ -1,4 +1,5 @@
-"""Request handling every screen shares: idle sessions, htmx requests after a session expired, wrong HTTP methods."""
+"""Request handling every screen shares: idle sessions, htmx requests after a session expired, wrong HTTP methods,
+and the operations endpoints answered before all of it."""
 
 import logging
 import time
@@ -11,6 +12,8 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
+
+from loyalty import views_operations
 
 logger = logging.getLogger(__name__)
 # What a lost database connection raises (psycopg's errors, wrapped by Django).
@@ -108,3 +111,23 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = "5"
         return response
+
+
+class OperationsEndpointsMiddleware:
+    """Answers /health/ and /metrics before the rest of the stack.
+
+    A load balancer's probe and a Prometheus scrape come by the server's address (no allowed Host),
+    over plain HTTP behind TLS termination (no HTTPS redirect wanted), without a cookie; answered here,
+    they pass no host check, no redirect, no session, and are not counted as site traffic.
+    """
+
+    ENDPOINTS = {"/health/": views_operations.health, "/metrics": views_operations.metrics}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        view = self.ENDPOINTS.get(request.path_info)
+        if view is not None:
+            return view(request)
+        return self.get_response(request)

@@ -1,5 +1,6 @@
 """Where feature apps plug into the core: their URLs, screens in the navigation, member-profile tabs,
-"More" actions, header indicators, role permissions and demo-data steps.
+"More" actions, header indicators, role permissions, demo-data steps, and the parts of the health check
+and of the /metrics page.
 
 The core names no feature app. Each app fills these registries from its own
 AppConfig.ready() (Django runs every ready() before the first request and
@@ -101,6 +102,32 @@ class ReconciliationCheck:
     find: Callable
 
 
+@dataclass(frozen=True)
+class HealthPart:
+    """One part of GET /health/: `check()` returns (healthy, detail), the detail saying why when it is not.
+
+    Keep it cheap (an indexed query or two): the load balancer asks every few seconds.
+    """
+
+    name: str
+    check: Callable
+
+
+@dataclass(frozen=True)
+class BusinessGauge:
+    """Gauges read from the database at each /metrics scrape, e.g. the claims whose posting failed.
+
+    `read()` yields (label values, number) with one value per name in `labels`. Several registrations
+    may share a metric `name` (each app adds its own label values): they are shown as one metric.
+    """
+
+    key: str
+    name: str
+    documentation: str
+    read: Callable
+    labels: tuple = ()
+
+
 URLS: list[tuple[str, str]] = []
 API_URLS: list[tuple[str, str]] = []
 NAVIGATION: list[NavItem] = []
@@ -114,6 +141,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {role: [] for role in ROLES}
 ADMIN_APPS: list[str] = []
 DEMO_STEPS: list[DemoStep] = []
 RECONCILIATION_CHECKS: list[ReconciliationCheck] = []
+HEALTH_PARTS: list[HealthPart] = []
+BUSINESS_GAUGES: list[BusinessGauge] = []
 
 
 def _add(registry, item, key=lambda item: item):
@@ -174,3 +203,11 @@ def add_demo_step(step: DemoStep):
 
 def add_reconciliation_check(check: ReconciliationCheck):
     _add(RECONCILIATION_CHECKS, check, key=lambda c: c.name)
+
+
+def add_health_part(part: HealthPart):
+    _add(HEALTH_PARTS, part, key=lambda p: p.name)
+
+
+def add_business_gauge(gauge: BusinessGauge):
+    _add(BUSINESS_GAUGES, gauge, key=lambda g: g.key)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_fsm_log",
     "django_celery_beat",
+    "django_prometheus",
     "axes",
     "rest_framework",
     "rest_framework.authtoken",
@@ -62,6 +63,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request gets its id (X-Request-ID) before anything can log.
+    "loyalty.request_id.RequestIdMiddleware",
+    # The load balancer's /health/ and Prometheus's /metrics are answered here, before the host check,
+    # the HTTPS redirect and the session: probes come by address, over plain HTTP, without cookies.
+    "loyalty.middleware.OperationsEndpointsMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,6 +85,7 @@ MIDDLEWARE = [
     "loyalty.middleware.MethodNotAllowedPageMiddleware",
     "loyalty.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it answers a locked-out login itself.
     "axes.middleware.AxesMiddleware",
 ]
@@ -143,6 +151,8 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         "DATABASE_URL must name a PostgreSQL database (postgres://user:password@host:port/name); "
         "nothing else is supported. Leave it unset to use the embedded PostgreSQL in .pgdata/."
     )
+# The same PostgreSQL backend, counting queries, their time and errors for /metrics (django-prometheus).
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 # Django's own queries bind client-side and are never prepared; the few
 # hot hand-written statements (loyalty.sql.run) bind
 # server-side, and psycopg prepares them after this many runs.
@@ -290,12 +300,31 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Log lines carry the request id (loyalty.request_id). LOG_FORMAT=json writes one JSON object per line for
+# a log collector (the production default); text, the development default, stays readable in `make run`.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "loyalty.request_id.RequestIdFilter"}},
+    "formatters": {"chosen": {"()": "loyalty.request_id.formatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "chosen"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Operations (docs/operations.md). /health/ answers 503 when a part fails: the outbox's oldest waiting
+# message is older than this, or a daily pass has not succeeded for this long.
+HEALTH_OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("HEALTH_OUTBOX_MAX_AGE_SECONDS", "900"))
+HEALTH_DAILY_PASS_MAX_AGE_HOURS = float(os.environ.get("HEALTH_DAILY_PASS_MAX_AGE_HOURS", "26"))
+# How long the broker may take to answer the health check's ping.
+HEALTH_BROKER_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_BROKER_TIMEOUT_SECONDS", "1"))
+# /metrics: with a token, only a scrape that sends it (Authorization: Bearer <token>); without one, only
+# a scrape from this machine's loopback that came through no proxy.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # Lifecycle transitions are logged by loyalty.lifecycle.transition() together with the state change;
 # django-fsm-log's own signal logging would write a second row, before the change is even saved.

@@ -5,6 +5,8 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DEBUG", "false")
+# One JSON object per log line, for the log collector (LOG_FORMAT=text to read them by eye).
+os.environ.setdefault("LOG_FORMAT", "json")
 
 from loyalty.settings import *  # noqa: E402,F403
 
@@ -34,6 +36,8 @@ SECRET_KEY = os.environ["SECRET_KEY"]
 DEBUG = env_bool("DEBUG", False)  # noqa: F405
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)  # noqa: F405
+# (The load balancer's /health/ and the /metrics scrape are answered before the redirect:
+# loyalty.middleware.OperationsEndpointsMiddleware.)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))

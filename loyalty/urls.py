@@ -7,11 +7,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from loyalty import plugins, views
+from loyalty import plugins, views, views_operations
 
 urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says; the icon lives with the static files.
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    # Answered before the middleware stack by OperationsEndpointsMiddleware; routed too, for reverse().
+    path("health/", views_operations.health, name="health"),
+    path("metrics", views_operations.metrics, name="metrics"),
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -39,6 +39,7 @@ class RetroConfig(AppConfig):
         from retro.flights import views as flight_views
         from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
         from retro.flights.demo import seed_flights
+        from retro.operations import GAUGES, HEALTH
         from retro.reconciliation import CHECKS as RECONCILIATION
 
         plugins.add_urls("retro/", "retro.urls")
@@ -88,3 +89,7 @@ class RetroConfig(AppConfig):
         register_policy(FLIGHT_CLAIM_APPROVALS)
         for check in RECONCILIATION:
             plugins.add_reconciliation_check(check)
+        for part in HEALTH:
+            plugins.add_health_part(part)
+        for gauge in GAUGES:
+            plugins.add_business_gauge(gauge)

@@ -21,6 +21,7 @@ class RetroClaimApprovals(ApprovalPolicy):
     label = "Retro claims"
     noun = "claim"
     model = RetroClaim
+    waiting_since = "submitted_at"
     value_label = "points"
     decisions = {
         "approve": Decision(

@@ -5,6 +5,7 @@ module so the names are registered in every process.
 """
 
 from loyalty.background import task
+from loyalty.jobs import recorded_run
 from retro.flights.notifications import send_outcome_email as send_flight_outcome_email
 from retro.imports.tasks import import_uploaded_file  # noqa: F401 - registers retro.import_uploaded_file
 from retro.notifications import send_outcome_email, send_outcome_emails
@@ -14,8 +15,10 @@ from retro.services import recompute_stored_keys
 
 @task("retro.reprocess_retro_claims")
 def reprocess_retro_claims():
-    """The daily pass (scheduled by django-celery-beat; see migration 0003)."""
-    return str(run_daily_pass())
+    """The daily pass (scheduled by django-celery-beat; see migration 0003), its run recorded for /health/."""
+    with recorded_run("retro.reprocess_retro_claims") as run:
+        run.summary = str(run_daily_pass())
+    return run.summary
 
 
 @task("retro.send_retro_claim_email")

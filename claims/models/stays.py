@@ -73,6 +73,12 @@ class Stay(models.Model):
                 condition=Q(status="checked_out", activity__isnull=True, membership__isnull=False, exception=""),
                 name="stay_awaiting_calculation",
             ),
+            # The stays whose calculation failed, counted at each /metrics scrape (claims.operations).
+            models.Index(
+                fields=["id"],
+                condition=Q(exception="calculation_failed", activity__isnull=True),
+                name="stay_calculation_failed",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

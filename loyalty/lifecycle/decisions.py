@@ -71,6 +71,16 @@ class ApprovalPolicy:
     decisions: dict = {}
     maker_may_check = False
     value_label = "value"
+    # The date-time field an item has waited since: the age of the oldest pending one is watched (/metrics).
+    waiting_since = ""
+
+    def pending(self):
+        """Every item waiting for a decision, in all programs (monitoring counts them; queues scope by user).
+
+        By default those whose status the approve decision may be taken from; a lifecycle whose
+        waiting items are not told by status alone overrides this.
+        """
+        return self.model.objects.filter(status__in=self.decisions["approve"].from_states)
 
     def locking_queryset(self):
         """Objects row-locked for a decision (override to add select_related for what apply() reads)."""

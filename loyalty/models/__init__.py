@@ -3,6 +3,7 @@
 from loyalty.models import history as _history  # noqa: F401 - registers the roles' history
 from loyalty.models.approvals import ApprovalLimit
 from loyalty.models.idempotency import IdempotencyKey
+from loyalty.models.jobs import JobRun
 from loyalty.models.ledger import Activity, LedgerEntry, Metric
 from loyalty.models.members import Location, Member, Membership, Program, normalise_search_text
 from loyalty.models.outbox import OutboxMessage
@@ -16,6 +17,7 @@ __all__ = [
     "EarningRule",
     "EarningRuleSet",
     "IdempotencyKey",
+    "JobRun",
     "LedgerEntry",
     "Location",
     "Member",

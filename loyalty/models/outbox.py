@@ -16,6 +16,8 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The web request (or task) that queued it: the task's log lines carry the same id (loyalty.request_id).
+    request_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -26,6 +26,7 @@ class FlightClaimApprovals(ApprovalPolicy):
     label = "Flight claims"
     noun = "flight claim"
     model = FlightClaim
+    waiting_since = "submitted_at"
     value_label = "miles"
     decisions = {
         "approve": Decision(
