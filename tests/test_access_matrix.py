@@ -82,6 +82,10 @@ def batch(w):
 TABLE = {
     "home": Row((LOGIN, 200, 200, 200, 200, LOGIN)),
     "login": Row((200,) * 6),
+    # Operations: the load balancer's probe needs no sign-in; metrics are for a scraper on loopback (the test
+    # client's address) or with METRICS_TOKEN, whoever is signed in.
+    "health": Row((200,) * 6),
+    "metrics": Row((200,) * 6),
     "logout": Row((405,) * 6),  # signing out is a POST
     # The API's schema and its docs page are public: partners read them before they have a token.
     "api-schema": Row((200,) * 6),
