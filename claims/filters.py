@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from claims.models import ClaimDecision, ClaimOrigin, ClaimSource, ClaimStatus, ClaimType, MembershipClaim
 from claims.selectors import claim_owners, claim_submitters
+from loyalty.filters import style_fields
 from loyalty.models import Location, Program
 from loyalty.selectors import membership_ids_named_at_most
 from loyalty.widgets import speed_up
@@ -84,9 +85,7 @@ class ClaimSearch(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            is_select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
+        style_fields(self.form)
         self.form.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.form.fields["submitter"].label_from_instance = lambda user: user.get_full_name() or user.username
         speed_up(self.form)

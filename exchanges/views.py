@@ -4,7 +4,6 @@ operations, the member profile's Redemptions tab. Thin: the work is in exchanges
 from functools import wraps
 
 import django_filters
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +17,7 @@ from exchanges import corrections, selectors, services
 from exchanges.errors import ExchangeRefused
 from exchanges.filters import OperationFilter
 from exchanges.models import CaseCorrection, CorrectionStatus, ManualHandlingCase
+from loyalty.filters import style_fields
 from loyalty.lifecycle.decisions import refusal_for
 from loyalty.lifecycle.queue import DecisionQueueView
 from loyalty.pagination import CappedPaginator
@@ -186,9 +186,7 @@ class CorrectionFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["case__program"].label = "Program"
-        for field in self.form.fields.values():
-            is_select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
+        style_fields(self.form)
 
     @property
     def qs(self):

@@ -1,4 +1,4 @@
-"""Member search: the filters behind the Members screen (django-filter)."""
+"""Filters the screens share: the Members screen's member search (django-filter), and the filter bars' styling."""
 
 import django_filters
 from django import forms
@@ -13,6 +13,13 @@ from loyalty.selectors import member_name_condition
 # the cost of a page never grows with the member base, and nobody pages through a thousand namesakes.
 MATCH_CAP = 1000
 PHONE_MIN_DIGITS = 4
+
+
+def style_fields(form):
+    """Bootstrap's small inputs and selects on every filter field (every app's filter bars look alike)."""
+    for field in form.fields.values():
+        is_select = isinstance(field.widget, forms.Select)
+        field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
 
 
 def search_phone_digits(value):

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from loyalty.filters import style_fields
 from loyalty.models import Program
 from loyalty.selectors import membership_ids_named, membership_ids_named_at_most
 from retro.models import RetroClaim, RetroClaimStatus, RetroTransaction
@@ -43,13 +44,6 @@ LEADING_FILTERS = {  # filter: (its column, the sorts an index serves with it fi
 }
 NEEDS_KEY_VALUES = "missing"
 MEMBERS_NAMED_CAP = 1000
-
-
-def style_fields(form):
-    """Bootstrap's small inputs and selects on every filter field."""
-    for field in form.fields.values():
-        is_select = isinstance(field.widget, forms.Select)
-        field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
 
 
 def stable_order(queryset, *, default, tie):

@@ -1,10 +1,10 @@
 """Bulk adjustment files waiting for approval: a supervisor other than the one who sent them decides."""
 
 import django_filters
-from django import forms
 
 from claims.decisions import ADJUSTMENT_BATCH_APPROVALS
 from claims.models import AdjustmentBatch, AdjustmentBatchStatus
+from loyalty.filters import style_fields
 from loyalty.lifecycle.queue import DecisionQueueView
 
 
@@ -19,9 +19,7 @@ class AdjustmentBatchFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            is_select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
+        style_fields(self.form)
 
     @property
     def qs(self):

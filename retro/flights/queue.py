@@ -7,8 +7,8 @@ from django import forms
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 
+from loyalty.filters import style_fields
 from loyalty.lifecycle.queue import DecisionQueueView
-from retro.filters import style_fields
 from retro.flights.dashboard import DEFAULT_SERVICE_DAYS, business_days_before, dashboard
 from retro.flights.decisions import FLIGHT_CLAIM_APPROVALS
 from retro.models import FlightClaim, FlightClaimStatus, FlightSettings, NameMatch
