@@ -1,7 +1,7 @@
 """The booking engine's refund endpoint under load, served by gunicorn, beside a floor endpoint.
 
 A database of its own, new each run (loyalty_bench_exchanges, or BENCH_DATABASE_URL's name + "_exchanges"):
-one program, USERS partner clients (each a booking engine with its own DRF token), one membership with
+one program, USERS partner clients (each a booking engine with its own API token), one membership with
 points per redemption, and REDEMPTIONS captured redemptions of two tickets each, spread evenly over the
 partners: what exchanges.services authorize then capture leave (redemption, tickets, authorize and capture
 operations, the capture's redemption activity posted through loyalty.services, the lifecycle's log rows),
@@ -77,10 +77,10 @@ def make_data():
     """Program, partners with tokens, memberships with points, REDEMPTIONS captured redemptions."""
     from django.contrib.auth.models import User
     from django.db import transaction
-    from rest_framework.authtoken.models import Token
 
     from exchanges.models import PartnerClient, Redemption
     from loyalty import services as loyalty_services
+    from loyalty.api_tokens import issue_token
     from loyalty.models import Activity, Membership, Program
 
     started = time.perf_counter()
@@ -91,7 +91,7 @@ def make_data():
         user = User.objects.create(username=f"booking-engine-{n:02d}")
         partner = PartnerClient.objects.create(name=user.username, user=user)
         partner.programs.set([program])
-        partners.append((partner, Token.objects.create(user=user).key))
+        partners.append((partner, issue_token(user)[1]))
     execute(
         """INSERT INTO loyalty_member (member_number, first_name, last_name, email, phone, enrolled_on, status,
                                        search_name)

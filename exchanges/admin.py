@@ -1,8 +1,10 @@
 """Admin for exchanges: partner clients and conversion ratios to set; redemptions, operations and cases to see."""
 
+import datetime as dt
+
 from django.contrib import admin, messages
-from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.db.models import Max, Q
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from exchanges.models import (
@@ -16,6 +18,7 @@ from exchanges.models import (
     RedemptionTicket,
     RefundPolicy,
 )
+from loyalty.api_tokens import issue_token, rotation_overlap
 
 
 class LookOnlyMixin:
@@ -33,26 +36,53 @@ class LookOnlyMixin:
 
 @admin.register(PartnerClient)
 class PartnerClientAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "user", "active", "token_issued"]
+    list_display = ["name", "user", "active", "token_issued", "token_expires"]
     list_filter = ["active"]
     search_fields = ["name", "user__username"]
     filter_horizontal = ["programs"]
     raw_id_fields = ["user"]
-    actions = ["issue_token"]
+    actions = ["issue_token", "issue_token_with_overlap"]
 
-    @admin.display(description="token issued")
+    def get_queryset(self, request):
+        # The newest token that still works, read with the list (knox keeps no clear key to show, only dates).
+        working = Q(user__auth_token_set__expiry__isnull=True) | Q(user__auth_token_set__expiry__gt=timezone.now())
+        return super().get_queryset(request).annotate(
+            last_token_issued=Max("user__auth_token_set__created", filter=working),
+            last_token_expires=Max("user__auth_token_set__expiry", filter=working),
+        )
+
+    @admin.display(description="token issued", ordering="last_token_issued")
     def token_issued(self, partner):
-        token = Token.objects.filter(user_id=partner.user_id).first()
-        return token.created.strftime("%Y-%m-%d %H:%M") if token else "none"
+        issued = getattr(partner, "last_token_issued", None)
+        return issued.strftime("%Y-%m-%d %H:%M") if issued else "none"
 
-    @admin.action(description="Issue a new API token (the old one stops working)")
+    @admin.display(description="token expires", ordering="last_token_expires")
+    def token_expires(self, partner):
+        expires = getattr(partner, "last_token_expires", None)
+        return expires.strftime("%Y-%m-%d %H:%M") if expires else "-"
+
+    @admin.action(description="Issue a new API token; the old ones stop working now (a leaked token)")
     def issue_token(self, request, queryset):
-        # The key is shown once, here: the partner's system is configured with it at once.
+        self._issue(request, queryset, old_tokens_for=dt.timedelta(0))
+
+    @admin.action(description="Issue a new API token; the old ones keep working a few days (a planned switch)")
+    def issue_token_with_overlap(self, request, queryset):
+        self._issue(request, queryset, old_tokens_for=rotation_overlap())
+
+    def _issue(self, request, queryset, *, old_tokens_for):
+        # The token is shown once, here: only its hash is stored. The partner's system is configured with it now.
         for partner in queryset.select_related("user"):
-            with transaction.atomic():
-                Token.objects.filter(user=partner.user).delete()
-                token = Token.objects.create(user=partner.user)
-            self.message_user(request, f"{partner}: new token {token.key}", messages.WARNING)
+            row, token = issue_token(partner.user, old_tokens_for=old_tokens_for)
+            if old_tokens_for:
+                old = f"the old ones work until {(timezone.now() + old_tokens_for):%Y-%m-%d %H:%M} UTC at the latest"
+            else:
+                old = "the old ones no longer work"
+            self.message_user(
+                request,
+                f"{partner}: new token {token} (shown once, copy it now; valid until {row.expiry:%Y-%m-%d %H:%M} "
+                f"UTC); {old}.",
+                messages.WARNING,
+            )
 
 
 @admin.register(AwardConversionRatio)

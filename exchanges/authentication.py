@@ -1,22 +1,14 @@
 """The booking engines' token authentication: the partner client is read with the token, in the same query."""
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
+
+from loyalty.authentication import ExpiringTokenAuthentication
 
 
-class PartnerTokenAuthentication(authentication.TokenAuthentication):
-    """REST framework's token check, joining the user's partner client (every exchanges call needs it)."""
+class PartnerTokenAuthentication(ExpiringTokenAuthentication):
+    """The API's hashed, expiring token check, joining the user's partner client (every exchanges call needs it)."""
 
-    def authenticate_credentials(self, key):
-        try:
-            token = Token.objects.select_related("user__partner_client").get(key=key)
-        except Token.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return token.user, token
+    related = ("user__partner_client",)
 
 
 class PartnerTokenScheme(OpenApiAuthenticationExtension):

@@ -3,18 +3,19 @@ in every state on airline members, and cases in the manual-handling queue, all m
 
 The token and the simulator's membership are fixed so that `manage.py simulate_booking_engine` (and the README)
 can use them without looking anything up. They are for the demo only: a database seeded with it accepts
-DEMO_TOKEN from anyone who has read the README.
+DEMO_TOKEN from anyone who has read the README. Like any API token it is stored hashed (knox's digest of this
+text, loyalty.api_tokens.store_known_token) and expires after API_TOKEN_TTL_DAYS; each seed_demo renews it.
 """
 
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from exchanges import services
 from exchanges.corrections import LIFECYCLE as CORRECTIONS
 from exchanges.models import AwardConversionRatio, FailedStep, PartnerClient, Redemption, RefundPolicy
+from loyalty.api_tokens import store_known_token
 from loyalty.demo.people import membership_number
 from loyalty.demo.programs import AIRLINE, HOTEL, RETAIL
 from loyalty.models import ApprovalLimit
@@ -23,7 +24,7 @@ from loyalty.services import post_adjustment
 
 PARTNER_NAME = "Demo booking engine"
 PARTNER_USERNAME = "demo-booking-engine"
-# DRF keys are at most 40 characters; this one says what it is wherever it shows up (logs, admin).
+# Not random, as issued tokens are: this one says what it is wherever it shows up (logs, proxies).
 DEMO_TOKEN = "demo-booking-engine-token-for-demos-only"
 DEMO_PROGRAM, DEMO_MARKET = AIRLINE, "US"
 # José Nuñez's SkyWay membership (demo member 2), topped up so the simulator can run many times.
@@ -93,7 +94,7 @@ def _partner(programs):
         user.save(update_fields=["password"])
     partner, _ = PartnerClient.objects.get_or_create(name=PARTNER_NAME, defaults={"user": user})
     partner.programs.add(*programs.values())
-    Token.objects.get_or_create(user=partner.user, defaults={"key": DEMO_TOKEN})
+    store_known_token(partner.user, DEMO_TOKEN)
     return partner
 
 

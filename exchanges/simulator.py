@@ -59,7 +59,7 @@ class BookingEngineClient:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SimulatorError(f"{url!r} is not a server's address: give one such as http://127.0.0.1:8000.")
         if not token or not (token.isascii() and token.isprintable()):
-            raise SimulatorError("The token is printable ASCII text, as Django admin shows it (Auth Token).")
+            raise SimulatorError("The token is printable ASCII text, as `manage.py issue_api_token` prints it.")
         self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
 
     def get(self, path):
@@ -94,7 +94,7 @@ class BookingEngineClient:
         if status == 401:
             raise SimulatorError(
                 f"{self.url} refused the token ({answer.refusal()}): pass the partner client's --token, or load the "
-                "demo (manage.py seed_demo) for the demo token."
+                "demo (manage.py seed_demo, which also renews an expired demo token) for the demo token."
             )
         if answer.field("code") == "not_a_partner":
             raise SimulatorError(f"The token's user is not an active partner client at {self.url}.")

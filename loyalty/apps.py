@@ -35,7 +35,7 @@ class LoyaltyConfig(AppConfig):
         core = ["loyalty.view_program", "loyalty.view_member", "loyalty.view_membership", "loyalty.view_activity"]
         plugins.grant(CSR, *core, "loyalty.view_tier")
         plugins.grant(SUPERVISOR, *core, "loyalty.view_tier")
-        plugins.administer("loyalty", "django_celery_beat", "authtoken", "auth", "axes")
+        plugins.administer("loyalty", "django_celery_beat", "knox", "auth", "axes")
         for check in CORE_CHECKS:
             plugins.add_reconciliation_check(check)
         for part in CORE_PARTS:  # the database, the broker and the outbox first: apps add their own after

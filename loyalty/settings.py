@@ -7,6 +7,7 @@ queues its tasks in that database, so `make run` works on a bare machine.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -51,7 +52,8 @@ INSTALLED_APPS = [
     "django_prometheus",
     "axes",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens stored hashed, with an expiry (loyalty.api_tokens, loyalty.authentication).
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Configuration history: admins' edits of rules, keys, settings, codes, ratios and roles, before/after.
@@ -268,7 +270,7 @@ CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "loyalty.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -284,6 +286,15 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_RATE_PER_USER", "1200/min"),
         "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
     },
+}
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; a token works API_TOKEN_TTL_DAYS from its
+# issue, then answers 401. A planned rotation lets the old tokens work API_TOKEN_ROTATION_OVERLAP_DAYS more.
+API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
+API_TOKEN_ROTATION_OVERLAP_DAYS = int(os.environ.get("API_TOKEN_ROTATION_OVERLAP_DAYS", "7"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",  # the header partners already send: `Authorization: Token <token>`
+    "AUTO_REFRESH": False,  # a token's expiry is fixed when it is issued
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Loyalty claims back office API",

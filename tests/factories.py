@@ -88,3 +88,10 @@ class LocationFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"STORE{n}")
     name = factory.LazyAttribute(lambda loc: f"Store {loc.code}")
     kind = Location.Kind.STORE
+
+
+def api_token(user):
+    """A new API token for `user` (django-rest-knox: only its hash is stored), to send as `Authorization: Token …`."""
+    from loyalty.api_tokens import issue_token
+
+    return issue_token(user)[1]

@@ -13,7 +13,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -23,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from loyalty.wsgi import application
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_token
 from tests.retro.factories import RetroTransactionFactory, member_in, retro_program
 
 # The schema the API serves at /api/schema/, generated the same way (no request, no database needed).
@@ -40,7 +39,7 @@ def token(db, roles):
     # As Django's test client does: a request must not close the test's database connection.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield Token.objects.create(user=user).key
+    yield api_token(user)
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 
 class PartnerClient(models.Model):
-    """A booking engine: it signs in as its own user (a DRF token) and may touch only its programs' bookings."""
+    """A booking engine: it signs in as its own user (an API token) and may touch only its programs' bookings."""
     history = HistoricalRecords()  # admins' edits, with who and when
 
 

@@ -4,12 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from exchanges.models import AwardConversionRatio, PartnerClient
 from loyalty import services
-from tests.factories import MemberFactory, MembershipFactory, ProgramFactory, UserFactory
+from tests.factories import MemberFactory, MembershipFactory, ProgramFactory, UserFactory, api_token
 
 TICKET_A, TICKET_B = "0571234567890", "0571234567891"
 
@@ -28,7 +27,7 @@ def partner_named(name, *programs):
 
 def client_of(partner):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=partner.user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(partner.user)}")
     return client
 
 

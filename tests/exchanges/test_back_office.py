@@ -1,12 +1,14 @@
 """The exchanges back office: the manual-handling queue and its cases, the Redemptions tab, the Exchanges screen."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_fsm_log.models import StateLog
+from rest_framework.test import APIClient
 
 from exchanges import services
 from exchanges.models import ManualHandlingCase
@@ -160,14 +162,48 @@ def test_the_queue_and_the_exchanges_screen_issue_a_fixed_number_of_queries(clie
     assert (queries(QUEUE), queries("/exchanges/")) == few
 
 
-def test_an_admin_issues_a_partner_a_new_token_and_the_old_one_stops_working(client, admin_user, partner, api):
-    from rest_framework.authtoken.models import Token
+def _issued(response):
+    """The token the admin's message shows, once."""
+    return re.search(r"new token (\w+) \(shown once", response.content.decode()).group(1)
 
-    old = Token.objects.get(user=partner.user).key
+
+def test_an_admin_issues_a_partner_a_new_token_and_the_old_one_stops_working(
+    client, admin_user, partner, api, redemption
+):
+    from knox.crypto import hash_token
+    from knox.models import AuthToken
+
+    url = f"{BASE}/redemptions/{redemption['id']}/"
     client.force_login(admin_user)
     action = {"action": "issue_token", "_selected_action": [partner.pk]}
     response = client.post("/admin/exchanges/partnerclient/", action, follow=True)
-    new = Token.objects.get(user=partner.user).key
-    assert new != old and f"new token {new}" in response.content.decode()
-    assert api.get("/api/exchanges/redemptions/1/").status_code == 401
-    assert "Token issued" in client.get("/admin/exchanges/partnerclient/").content.decode()
+    new = _issued(response)
+    assert "the old ones no longer work" in response.content.decode()
+    # Only the new token is left, stored as its digest; the old one is refused, the new one works.
+    [row] = AuthToken.objects.filter(user=partner.user)
+    assert row.digest == hash_token(new) and new not in str(AuthToken.objects.values_list().get())
+    assert api.get(url).status_code == 401
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {new}").get(url).status_code == 200
+    page = client.get("/admin/exchanges/partnerclient/").content.decode()
+    assert "Token issued" in page and "Token expires" in page and f"{row.expiry:%Y-%m-%d %H:%M}" in page
+
+
+def test_a_planned_rotation_lets_the_old_token_work_for_the_overlap_then_only_the_new_one(
+    client, admin_user, partner, api, redemption, settings
+):
+    from knox.models import AuthToken
+
+    settings.API_TOKEN_ROTATION_OVERLAP_DAYS = 3
+    url = f"{BASE}/redemptions/{redemption['id']}/"
+    client.force_login(admin_user)
+    action = {"action": "issue_token_with_overlap", "_selected_action": [partner.pk]}
+    response = client.post("/admin/exchanges/partnerclient/", action, follow=True)
+    new = _issued(response)
+    assert "the old ones work until" in response.content.decode()
+    assert api.get(url).status_code == 200  # both work during the switch
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {new}").get(url).status_code == 200
+    old = AuthToken.objects.filter(user=partner.user).order_by("created").first()
+    assert old.expiry <= timezone.now() + dt.timedelta(days=3)
+    AuthToken.objects.filter(pk=old.pk).update(expiry=timezone.now() - dt.timedelta(seconds=1))  # 3 days later
+    assert api.get(url).status_code == 401
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {new}").get(url).status_code == 200

@@ -12,11 +12,11 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 
 from exchanges import services
 from loyalty.wsgi import application
 from tests.exchanges.conftest import TICKET_A
+from tests.factories import api_token
 from tests.test_api_schema import CHECKS
 
 schema = schemathesis.openapi.from_dict(
@@ -35,7 +35,7 @@ def token(partner, payer, program):
     # As Django's test client does: a request must not close the test's database connection.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield Token.objects.create(user=partner.user).key
+    yield api_token(partner.user)
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
 
 from exchanges.models import ManualHandlingCase, PointsOperation, Redemption
 from loyalty import selectors
 from loyalty.demo import seed_demo
 from loyalty.models import Activity
 from tests.exchanges.conftest import give_points
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, api_token
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = [
@@ -32,7 +31,7 @@ live = pytest.mark.django_db(transaction=True)
 def simulate(live_server, partner, payer, **options):
     out = StringIO()
     call_command(
-        "simulate_booking_engine", url=live_server.url, token=Token.objects.get_or_create(user=partner.user)[0].key,
+        "simulate_booking_engine", url=live_server.url, token=api_token(partner.user),
         membership=payer.membership_number, program=payer.program.code, market="FR", stdout=out, **options,
     )  # fmt: skip
     return out.getvalue()
@@ -97,7 +96,7 @@ def test_a_bad_token_is_one_clear_line_not_a_traceback(live_server, partner):
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         f"CommandError: {live_server.url} refused the token (Invalid token.): pass the partner client's --token, "
-        "or load the demo (manage.py seed_demo) for the demo token."
+        "or load the demo (manage.py seed_demo, which also renews an expired demo token) for the demo token."
     ]
     assert "Traceback" not in result.stdout + result.stderr
 

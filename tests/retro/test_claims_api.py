@@ -2,11 +2,11 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from retro.models import RetroClaim, RetroSettings
 from retro.services import reverse_retro_claim
+from tests.factories import api_token
 from tests.retro.factories import RetroClaimFactory, RetroTransactionFactory, key_values_of, member_in, retro_program
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def membership(program):
 def api(user=None):
     client = APIClient()
     if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -4,12 +4,12 @@ import io
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from loyalty.models import Activity, LedgerEntry
 from retro.models import RetroClaim, RetroClaimStatus, RetroImportBatch
 from retro.services import submit_retro_claim
+from tests.factories import api_token
 from tests.retro.factories import member_in, recent_day, retro_program
 from tests.retro.import_helpers import csv_text, good_row, import_text
 
@@ -72,7 +72,7 @@ def test_the_command_says_how_many_waiting_claims_it_matched(program, tmp_path):
 def test_the_api_batch_says_how_many_waiting_claims_it_matched(program, supervisor):
     claim = waiting_claim(program, "R1")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=supervisor)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(supervisor)}")
     body = {"program": program.code, "transactions": [feed_row(1), feed_row(2)]}
     response = client.post("/api/retro/transactions/batch/", body, format="json")
     assert response.status_code == 200

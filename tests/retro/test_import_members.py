@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from loyalty.models import Activity, LedgerEntry
 from retro.imports.members import FEED_SOURCE
 from retro.models import RetroImportBatch, RetroTransaction
+from tests.factories import api_token
 from tests.retro.factories import EarningRuleFactory, EarningRuleSetFactory, member_in, retro_program
 from tests.retro.import_helpers import csv_text, good_row, header_with, import_text
 
@@ -95,7 +95,7 @@ def test_the_command_the_api_and_the_batch_page_count_the_rows_posted(program, s
     assert "0 imported, 0 duplicates, 0 rejected, 1 posted to members" in out.getvalue()
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=supervisor)[0].key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(supervisor)}")
     row = good_row(2, membership_number=membership.membership_number)
     body = api.post("/api/retro/transactions/batch/", {"program": "shop", "transactions": [row]}, format="json")
     assert (body.status_code, body.json()["posted"], body.json()["imported"]) == (200, 1, 0)

@@ -3,10 +3,10 @@
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from retro.models import RetroImportBatch, RetroTransaction
+from tests.factories import api_token
 from tests.retro.import_helpers import good_row, program_with_purchase_key
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +17,7 @@ SEARCH_URL = "/api/retro/transactions/"
 
 def client_for(user):
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -5,12 +5,12 @@ import threading
 import pytest
 from django.db import connection
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from retro.flights.decisions import approve_flight_claim
 from retro.flights.services import submit_flight_claim
 from retro.models import FlightClaim
+from tests.factories import api_token
 from tests.retro.flights.factories import FlightFactory, airline, traveller
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def api(user=None):
     client = APIClient()
     if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -6,13 +6,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from retro.flights.imports import FLIGHTS, FlightCopyWriter
 from retro.imports.services import ImportFileError, import_csv, start_import
 from retro.models import Flight, RetroImportBatch
-from tests.factories import LocationFactory
+from tests.factories import LocationFactory, api_token
 from tests.retro.flights.factories import airline, days_ago
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +129,7 @@ def test_a_csr_may_not_import_flights(client, csr):
 def test_the_batch_api_imports_and_reports_rows(supervisor):
     program = airline()
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=supervisor)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(supervisor)}")
     fields = HEADER.split(",")
     flights = [
         dict(zip(fields, row(1).split(","), strict=True)),
