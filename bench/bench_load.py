@@ -49,16 +49,16 @@ def key_values(txn, fields):
 def prepare():
     """The demo (programs, rules, keys, members, flights, claims, the booking engine), then work for the mix."""
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
 
+    from loyalty.api_tokens import issue_token
     from loyalty.demo import seed_demo
 
     started = time.perf_counter()
     seed_demo(members=MEMBERS, log=lambda message: None)
     csr, supervisor = User.objects.get(username="csr"), User.objects.get(username="supervisor")
     plan = {
-        "csr_token": Token.objects.get_or_create(user=csr)[0].key,
-        "supervisor_token": Token.objects.get_or_create(user=supervisor)[0].key,
+        "csr_token": issue_token(csr)[1],
+        "supervisor_token": issue_token(supervisor)[1],
         "csr": ["csr", "csr-demo-pass"], "supervisor": ["supervisor", "supervisor-demo-pass"],
         "partner_token": _partner_token(),
         "members": _members(), "retro": _retro_work(), "flight_claims": _flight_claims(csr),
