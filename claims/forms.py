@@ -15,6 +15,7 @@ from claims.models import (
 from claims.models.claims import ADJUSTMENT_FIELDS
 from claims.selectors import claim_owners
 from loyalty.models import Location
+from loyalty.text import refuse_unreadable_text
 from loyalty.widgets import speed_up
 
 DATE = {"type": "date"}
@@ -93,6 +94,7 @@ class ClaimForm(forms.ModelForm):
             self.fields["decision"].disabled = True
             for name in ("record_type", "adjustment_code", *ADJUSTMENT_FIELDS):
                 self.fields[name].disabled = True
+        refuse_unreadable_text(self)
         _style(self)
 
     def clean(self):
@@ -122,6 +124,7 @@ class NoteForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        refuse_unreadable_text(self)
         _style(self)
 
 
@@ -130,4 +133,5 @@ class AttachCardForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        refuse_unreadable_text(self)
         _style(self)

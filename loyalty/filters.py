@@ -8,6 +8,7 @@ from loyalty.models import Member, Membership, Program, TierPeriod
 from loyalty.models.members import phone_digits
 from loyalty.pagination import RowsById
 from loyalty.selectors import member_name_condition
+from loyalty.text import refuse_unreadable_text
 
 # A search matching more members than this lists this many of them (sorted by name) and says "1,000+":
 # the cost of a page never grows with the member base, and nobody pages through a thousand namesakes.
@@ -30,6 +31,10 @@ def search_phone_digits(value):
 
 class MemberSearchForm(forms.Form):
     """Says what is wrong with a criterion that could find no one, instead of searching for it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        refuse_unreadable_text(self)
 
     def clean_name(self):
         value = self.cleaned_data.get("name", "")

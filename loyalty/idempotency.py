@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from loyalty.models import IdempotencyKey
+from loyalty.text import storable
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -100,7 +101,8 @@ def finish(record, *, status, body):
     """Keep the response; call inside the transaction that made the request's effect."""
     record.state = IdempotencyKey.State.DONE
     record.response_status = status
-    record.response_body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+    # A refusal may quote what was sent (a key named with a NUL): jsonb could not store it as it is.
+    record.response_body = storable(json.loads(json.dumps(body, cls=DjangoJSONEncoder)))
     record.save(update_fields=["state", "response_status", "response_body"])
 
 

@@ -274,6 +274,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON nested past a few dozen levels is a 400, not a RecursionError (loyalty.api_input).
+    "DEFAULT_PARSER_CLASSES": [
+        "loyalty.api_input.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # An error quoting a lone surrogate that was sent is still rendered (loyalty.api_input).
+    "DEFAULT_RENDERER_CLASSES": [
+        "loyalty.api_input.ReadableJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 in JSON, not Django's empty HTML 400.
+    "EXCEPTION_HANDLER": "loyalty.api_input.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -3,6 +3,7 @@
 from django import forms
 
 from loyalty.idempotency import new_form_token
+from loyalty.text import refuse_unreadable_text
 
 DATE_FIELDS = {"transaction_date"}
 AMOUNT_FIELDS = {"amount"}
@@ -39,6 +40,7 @@ class RetroClaimSubmitForm(forms.Form):
         self.fields["form_token"] = forms.CharField(
             widget=forms.HiddenInput, required=False, max_length=64, initial=new_form_token
         )
+        refuse_unreadable_text(self)
 
     @staticmethod
     def label_for(key_field):

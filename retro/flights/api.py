@@ -5,11 +5,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loyalty import idempotency
+from loyalty.api_input import DepthLimitedJSONParser
 from loyalty.lifecycle.api import (
     ERROR_400,
     PROBLEM_403,
@@ -99,7 +99,7 @@ class FlightSearchView(APIView):
 
 class FlightClaimSubmitView(APIView):
     permission_classes = [require("retro.add_flightclaim")]
-    parser_classes = [JSONParser]  # a list of coupon numbers: JSON, as the schema says
+    parser_classes = [DepthLimitedJSONParser]  # a list of coupon numbers: JSON, as the schema says
 
     @extend_schema(
         tags=TAGS,
@@ -215,7 +215,7 @@ class FlightBatchResultSerializer(serializers.Serializer):
 
 class FlightBatchView(APIView):
     permission_classes = [require("retro.add_flight")]
-    parser_classes = [JSONParser]
+    parser_classes = [DepthLimitedJSONParser]
 
     @extend_schema(
         tags=TAGS,

@@ -35,15 +35,20 @@ class ErrorReportWriter:
             if not self._started:
                 if self.columns is None:
                     self.columns = _columns_of([error])
-                self._csv.writerow(["row", "reason", *self.columns])
+                self._csv.writerow(report_header(self.columns))
                 self._started = True
             self._csv.writerow(report_line(error, self.columns))
 
     def finish(self):
         """Write the header even when there was no error, so the file is never empty."""
         if not self._started:
-            self._csv.writerow(["row", "reason", *(self.columns or [])])
+            self._csv.writerow(report_header(self.columns or []))
             self._started = True
+
+
+def report_header(columns):
+    """The report's first line: the columns are the file's own names, which may read like a formula too."""
+    return ["row", "reason", *(safe_cell(column) for column in columns)]
 
 
 def report_line(error, columns):
@@ -71,6 +76,6 @@ def error_report_lines(batch):
     writer = csv.writer(_Echo())
     errors = batch.errors or []
     columns = _columns_of(errors)
-    yield BOM + writer.writerow(["row", "reason", *columns])
+    yield BOM + writer.writerow(report_header(columns))
     for error in errors:
         yield writer.writerow(report_line(error, columns))

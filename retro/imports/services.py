@@ -76,6 +76,13 @@ def read_csv_header(binary, *, kind=TRANSACTIONS):
         text.detach()
     if not header or not any(cell.strip() for cell in header):
         raise ImportFileError("The file is empty: the first line must name the columns.")
+    if any("\x00" in cell for cell in header):
+        # Plain ASCII saved as UTF-16 without a byte order mark decodes as UTF-8 with a NUL after each
+        # letter: say what the file is, rather than list its NUL-riddled column names as unknown.
+        raise ImportFileError(
+            "The first line holds NUL characters: the file is UTF-16 text or not text at all. "
+            "Save it as CSV UTF-8 and upload it again."
+        )
     if len(header) > limits.MAX_COLUMNS:
         raise ImportFileError(limits.too_many_columns_message(len(header)))
     columns = [cell.strip().lower() for cell in header]
