@@ -12,11 +12,11 @@ import json
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from claims.models import MembershipClaim
 from exchanges.models import Redemption
+from loyalty.api_tokens import issue_token
 from loyalty.spreadsheets import PLAIN_NUMBER
 from retro.models import FlightClaim, RetroClaim, RetroImportBatch, RetroTransaction
 from tests.claims.factories import hotel, hotel_program, membership_in, open_stay_claim
@@ -33,7 +33,7 @@ SCRIPT = "<script>alert(1)</script>"
 
 def api(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)[1]}")
     return client
 
 
