@@ -110,10 +110,10 @@ def test_the_daily_retro_pass_killed_half_way_and_run_again_matches_every_claim_
 
 def test_an_import_killed_half_way_publishes_nothing_and_its_rerun_publishes_every_row_once(tmp_path):
     program = program_with_purchase_key()
-    rows = 100_000
+    rows = 1_000_000  # the size the issue names
     path = tmp_path / "pos.csv"
     path.write_text(csv_text([good_row(n) for n in range(rows)]))
-    arguments = [str(path), "--program", program.code, "--chunk-size", "2000", "--no-progress"]
+    arguments = [str(path), "--program", program.code, "--chunk-size", "20000", "--no-progress"]
     worker = start_worker(f"from django.core.management import call_command\n"
                           f"call_command('import_retro_transactions', *{arguments!r})")  # fmt: skip
 
