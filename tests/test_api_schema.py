@@ -1,7 +1,8 @@
 """The REST API against its own OpenAPI schema (schemathesis): no 500, and every response as documented.
 
-Generated requests, valid and invalid, for every operation, authenticated by token as a superuser
-(every endpoint reachable), sent to the WSGI application in process. Checks: no server error, and
+Generated requests, valid and invalid, for every operation, authenticated by token as a superuser (every
+endpoint reachable) and as each other role the API meets (CSR, supervisor, member, a partner client: their
+refusals must be documented too), sent to the WSGI application in process. Checks: no server error, and
 status codes, content types and bodies that the schema documents.
 """
 
@@ -30,12 +31,28 @@ schema = schemathesis.openapi.from_dict(json.loads(json.dumps(SchemaGenerator().
 schema.app = application
 
 
-@pytest.fixture
-def token(db, roles):
+ROLES = ["admin", "CSR", "Supervisor", "Member", "partner"]
+
+
+def _user(role, program):
+    """A user of each kind the API meets: an admin reaches every endpoint; the others meet its refusals."""
+    if role == "admin":
+        return UserFactory(username="partner-admin", is_staff=True, is_superuser=True)
+    if role == "partner":
+        from exchanges.models import PartnerClient
+
+        partner = PartnerClient.objects.create(name="engine", user=UserFactory(username="engine"))
+        partner.programs.set([program])
+        return partner.user
+    return UserFactory(username=role.lower(), role=role)
+
+
+@pytest.fixture(params=ROLES)
+def token(request, db, roles):
     program = retro_program()
     member_in(program)
     RetroTransactionFactory(program=program)
-    user = UserFactory(username="partner-admin", is_staff=True, is_superuser=True)
+    user = _user(request.param, program)
     # As Django's test client does: a request must not close the test's database connection.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)

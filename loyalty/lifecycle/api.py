@@ -9,7 +9,7 @@ longer pending, so a client that retries or lost a race knows nothing was done.
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -85,6 +85,14 @@ class DecisionAPIView(APIView):
 
     def get_object(self, request, **kwargs):
         raise NotImplementedError
+
+    def handle_exception(self, exc):
+        # A role without the decision's permission gets the problem details its 403 documents, as a maker
+        # or an approver over their limit does, not REST framework's bare {"detail": …}.
+        if isinstance(exc, exceptions.PermissionDenied):
+            return problem_response(code="no_permission", http_status=status.HTTP_403_FORBIDDEN,
+                                    title="You may not take this decision", detail=str(exc.detail))  # fmt: skip
+        return super().handle_exception(exc)
 
     def serialize(self, request, obj):
         raise NotImplementedError
