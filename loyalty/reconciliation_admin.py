@@ -1,9 +1,10 @@
-"""Admin for the reconciliation's runs: each check's count and first violations, read-only."""
+"""Admin for what the scheduled work leaves behind, read-only: the reconciliation's runs (each check's count and first
+violations) and the daily jobs' runs."""
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from loyalty.models import ReconciliationFinding, ReconciliationRun
+from loyalty.models import JobRun, ReconciliationFinding, ReconciliationRun
 
 
 class FindingInline(admin.TabularInline):
@@ -36,6 +37,27 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
         if run.finished_at is None:
             return "running (or stopped)"
         return "OK" if run.ok else format_html("<strong style='color:#b02a37'>{} violation(s)</strong>", run.violations)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """The daily jobs' runs, as /health/ and /metrics read them: when each ran, how long, and how it ended."""
+
+    list_display = ["job", "started_at", "finished_at", "outcome", "seconds", "summary"]
+    list_filter = ["job", "succeeded"]
+    readonly_fields = ["job", "started_at", "finished_at", "succeeded", "seconds", "summary"]
+
+    @admin.display(description="outcome")
+    def outcome(self, run):
+        if run.succeeded is None:
+            return "running (or stopped)"
+        return "succeeded" if run.succeeded else format_html("<strong style='color:#b02a37'>failed</strong>")
 
     def has_add_permission(self, request):
         return False

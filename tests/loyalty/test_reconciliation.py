@@ -85,3 +85,13 @@ def test_the_daily_task_runs_it_and_admin_shows_the_run(client, admins):
     assert "OK" in client.get("/admin/loyalty/reconciliationrun/").content.decode()
     page = client.get(f"/admin/loyalty/reconciliationrun/{run.pk}/change/").content.decode()
     assert "Points operations on the ledger" in page
+
+
+def test_admin_shows_the_daily_jobs_runs(client, admins):
+    from loyalty.models import JobRun
+
+    JobRun.objects.create(job="retro.reprocess_retro_claims", started_at=timezone.now(), finished_at=timezone.now(),
+                          succeeded=False, seconds=1.5, summary="OperationalError: the server closed")  # fmt: skip
+    client.force_login(admins[0])
+    page = client.get("/admin/loyalty/jobrun/").content.decode()
+    assert "retro.reprocess_retro_claims" in page and "failed" in page
