@@ -9,7 +9,7 @@ import re
 from django.conf import settings
 from django.db import IntegrityError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -58,6 +58,7 @@ PROBLEMS = {
     (404, PROBLEM_CONTENT_TYPE): _problem("No such booking among the partner's (unknown_redemption)."),
     (409, PROBLEM_CONTENT_TYPE): _problem("The redemption's state does not allow it (wrong_state), or the key's "
                                           "first request is still running (key_in_flight)."),
+    (415, PROBLEM_CONTENT_TYPE): _problem("The body is not JSON (unsupported_media_type)."),
     (422, PROBLEM_CONTENT_TYPE): _problem("insufficient_points, over_refund, no_conversion_ratio, or the key was "
                                           "used with another body (key_reused)."),
 }  # fmt: skip
@@ -77,6 +78,17 @@ class PartnerView(APIView):
 
     partner = None
     authentication_classes = [PartnerTokenAuthentication, SessionAuthentication]
+
+    def handle_exception(self, exc):
+        # A body the API cannot read is a problem like any other refusal (typed, documented), not REST
+        # framework's bare {"detail": …}.
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            return problem_response(code="unsupported_media_type", http_status=415, title="The body must be JSON",
+                                    detail=str(exc.detail))  # fmt: skip
+        if isinstance(exc, exceptions.ParseError):
+            return problem_response(code="bad_request", http_status=400, title="The body cannot be read",
+                                    detail=str(exc.detail))  # fmt: skip
+        return super().handle_exception(exc)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

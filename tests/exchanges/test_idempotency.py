@@ -93,3 +93,12 @@ def test_keys_past_their_retention_are_purged_and_a_late_retry_still_has_no_seco
 def test_the_api_docs_publish_how_long_keys_are_kept(client):
     schema = client.get("/api/schema/").content.decode()
     assert "Keys are kept 48 hours (never less than 24)" in schema
+
+
+def test_a_body_that_is_not_json_is_a_documented_problem(api):
+    headers = {"Idempotency-Key": "form-1"}
+    response = api.post(f"{BASE}/redemptions/", "a=1", content_type="text/plain", headers=headers)
+    assert response.status_code == 415 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "unsupported_media_type"
+    broken = api.post(f"{BASE}/redemptions/", "{not json", content_type="application/json", headers=headers)
+    assert broken.status_code == 400 and broken.json()["code"] == "bad_request"
