@@ -1,11 +1,11 @@
 """Idempotency keys: a partner's retried request, or a form posted twice, has its effect once.
 
 A partner write carries an `Idempotency-Key` header. The first request with a key
-is recorded (in flight) before it runs and its response stored in the same
-transaction as its effect; then the same key and body get that response again
-and nothing is done twice; the same key with another body is refused (422); a
-key whose first request is still running is refused (409). The database's
-unique constraint decides between two requests racing with one key. A form
+runs holding a PostgreSQL advisory lock on the key, and its response is stored in
+the same transaction as its effect; then the same key and body get that response
+again and nothing is done twice; the same key with another body is refused (422);
+a key whose first request is still running (its lock held) is refused (409). The
+database's unique constraint decides between two requests racing with one key. A form
 carries a token rendered with it, used the same way, so a double click or a
 re-posted page submits once.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from loyalty.models import IdempotencyKey
@@ -26,9 +26,6 @@ from loyalty.text import storable
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-# A first request that has run this long without finishing is taken as lost (its process died):
-# its transaction rolled back, so a retry may do the work.
-ABANDONED_AFTER = dt.timedelta(minutes=2)
 
 
 class KeyProblem(Exception):
@@ -61,77 +58,97 @@ def _reused(key):
     )
 
 
-def begin(*, user, scope, key, payload):
-    """Record the first request with `key`, or answer a repeat: returns the in-flight record or a Replay."""
+def _check(key):
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise KeyProblem(
             f"The {HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.", status=400, code="bad_key"
         )
-    print_ = fingerprint(payload)
-    # A repeat of a finished request (the usual retry) is answered by one read: a done record never changes
-    # again, so it needs neither the failed INSERT nor the row lock and commit below.
-    done = IdempotencyKey.objects.filter(user=user, scope=scope, key=key, state=IdempotencyKey.State.DONE)
-    for first_print, status, body in done.values_list("fingerprint", "response_status", "response_body")[:1]:
-        if first_print != print_:
-            raise _reused(key)
-        return Replay(status, body)
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(user=user, scope=scope, key=key, fingerprint=print_)
-    except IntegrityError:
-        pass
-    with transaction.atomic():
-        first = IdempotencyKey.objects.select_for_update().get(user=user, scope=scope, key=key)
-        if first.fingerprint != print_:
-            raise _reused(key)
-        if first.state == IdempotencyKey.State.DONE:
-            return Replay(first.response_status, first.response_body)
-        if timezone.now() - first.created_at < ABANDONED_AFTER:
-            raise KeyProblem(
-                f"A request with the {HEADER} {key!r} is still being processed; retry in a moment.",
-                status=409,
-                code="key_in_flight",
-            )
-        first.created_at = timezone.now()  # taken over: its first request was lost
-        first.save(update_fields=["created_at"])
-        return first
 
 
-def finish(record, *, status, body):
-    """Keep the response; call inside the transaction that made the request's effect."""
-    record.state = IdempotencyKey.State.DONE
-    record.response_status = status
+def _in_flight(key):
+    return KeyProblem(
+        f"A request with the {HEADER} {key!r} is still being processed; retry in a moment.",
+        status=409,
+        code="key_in_flight",
+    )
+
+
+# Inside the request's transaction, one statement: take the key's lock, or learn that its first request holds
+# it (409); and read the stored response of a finished first request. The lock is PostgreSQL's, held to the
+# end of the transaction (also when the process dies: it goes with the connection), so no "in flight" row
+# is written and none is ever left behind.
+LOCK_ID = "hashtextextended(%(user)s::text || ':' || %(scope)s || ':' || %(key)s, 0)"
+HOLD_AND_READ = f"""
+    SELECT pg_try_advisory_xact_lock({LOCK_ID}),
+           (SELECT ARRAY[fingerprint, response_status::text, response_body::text]
+              FROM loyalty_idempotencykey WHERE user_id = %(user)s AND scope = %(scope)s AND key = %(key)s)
+"""
+
+
+def _replay(key, print_, stored):
+    first_print, status, body = stored
+    if first_print != print_:
+        raise _reused(key)
+    return Replay(int(status), json.loads(body))
+
+
+def _stored(*, user, scope, key, print_):
+    """The Replay of the finished first request with this key (read after the transaction that wrote it)."""
+    row = (
+        IdempotencyKey.objects.filter(user=user, scope=scope, key=key)
+        .values_list("fingerprint", "response_status", "response_body")
+        .first()
+    )
+    if row is None:
+        return None
+    if row[0] != print_:
+        raise _reused(key)
+    return Replay(row[1], row[2])
+
+
+def _keep(*, user, scope, key, print_, status, body):
     # A refusal may quote what was sent (a key named with a NUL): jsonb could not store it as it is.
-    record.response_body = storable(json.loads(json.dumps(body, cls=DjangoJSONEncoder)))
-    record.save(update_fields=["state", "response_status", "response_body"])
-
-
-def abandon(record):
-    """The request failed without effect: a retry with the key may try again."""
-    IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyKey.State.IN_FLIGHT).delete()
+    IdempotencyKey.objects.create(
+        user=user, scope=scope, key=key, fingerprint=print_, response_status=status,
+        response_body=storable(json.loads(json.dumps(body, cls=DjangoJSONEncoder))),
+    )  # fmt: skip
 
 
 def respond_once(*, user, scope, key, payload, respond, keep_refusals=True):
     """Run `respond()` -> (status, body) once per key; a repeat gets the first (status, body) back.
 
-    Without a key, `respond()` simply runs. Raises KeyProblem for a key that cannot be used.
+    The key's response is stored in the transaction of the request's effect, so both are kept or neither.
+    Without a key, `respond()` simply runs. Raises KeyProblem for a key that cannot be used (400 bad_key,
+    409 key_in_flight while the first request runs, 422 key_reused with another body).
     keep_refusals=False: a 4xx is not kept, so the key may be used again (a form corrected and re-sent).
     """
     if key is None:
         return respond()
-    outcome = begin(user=user, scope=scope, key=key, payload=payload)
-    if isinstance(outcome, Replay):
-        return outcome.status, outcome.body
+    _check(key)
+    print_ = fingerprint(payload)
     try:
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(HOLD_AND_READ, {"user": user.pk, "scope": scope, "key": key})
+                held, stored = cursor.fetchone()
+            if not held:
+                raise _in_flight(key)
+            if stored is not None:
+                replay = _replay(key, print_, stored)
+                return replay.status, replay.body
             status, body = respond()
             if status < 400 or keep_refusals:
-                finish(outcome, status=status, body=body)
-            else:
-                abandon(outcome)
-    except BaseException:
-        abandon(outcome)
-        raise
+                _keep(user=user, scope=scope, key=key, print_=print_, status=status, body=body)
+    except IntegrityError as error:
+        # The first request with the key finished between this one's read and its lock (the database's
+        # unique constraint caught it): everything this one did is rolled back; answer as a repeat.
+        diagnosis = getattr(error.__cause__, "diag", None)
+        if getattr(diagnosis, "constraint_name", "") != "one_request_per_idempotency_key":
+            raise
+        replay = _stored(user=user, scope=scope, key=key, print_=print_)
+        if replay is None:
+            raise
+        return replay.status, replay.body
     return status, body
 
 

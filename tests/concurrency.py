@@ -1,8 +1,11 @@
 """Run callables at the same instant, each in its own thread and database connection (races on PostgreSQL)."""
 
 import threading
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, connections
+
+from loyalty.idempotency import LOCK_ID
 
 
 def race(workers):
@@ -25,3 +28,15 @@ def race(workers):
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+@contextmanager
+def key_in_flight(*, user, scope, key):
+    """The first request with an Idempotency-Key, still running: another connection holds the key's lock."""
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT pg_advisory_lock({LOCK_ID})", {"user": user.pk, "scope": scope, "key": key})
+        yield
+    finally:
+        other.close()  # as when the first request's process dies: its lock goes with its connection

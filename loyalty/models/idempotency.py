@@ -5,17 +5,13 @@ from django.db import models
 
 
 class IdempotencyKey(models.Model):
-    """The first request made with a key, and the response it got (kept to answer its repeats)."""
-
-    class State(models.TextChoices):
-        IN_FLIGHT = "in_flight", "In flight"
-        DONE = "done", "Done"
+    """The first request made with a key, and the response it got (kept to answer its repeats), written in the
+    transaction of the request's effect."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=60, help_text="The operation the key belongs to, e.g. a claim submission.")
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.IN_FLIGHT)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -4,10 +4,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from loyalty.idempotency import fingerprint
-from loyalty.models import Activity, IdempotencyKey
+from loyalty.models import Activity
 from retro.models import RetroClaim, RetroSettings
-from tests.concurrency import race
+from tests.concurrency import key_in_flight, race
 from tests.factories import UserFactory
 from tests.retro.factories import RetroTransactionFactory, key_values_of, member_in, retro_program
 
@@ -60,9 +59,8 @@ def test_the_same_key_with_another_body_is_refused_with_422(csr, program):
 @pytest.mark.django_db
 def test_a_key_whose_first_request_still_runs_answers_409(csr, program):
     membership, txn = member_in(program), RetroTransactionFactory(program=program)
-    IdempotencyKey.objects.create(user=csr, scope="retro.submit_claim", key="k2", fingerprint=fingerprint(
-        payload(membership, txn)))  # fmt: skip
-    response = api(csr).post(SUBMIT, payload(membership, txn), format="json", headers={"Idempotency-Key": "k2"})
+    with key_in_flight(user=csr, scope="retro.submit_claim", key="k2"):
+        response = api(csr).post(SUBMIT, payload(membership, txn), format="json", headers={"Idempotency-Key": "k2"})
     assert response.status_code == 409 and response.data["code"] == "key_in_flight"
     assert not RetroClaim.objects.exists()
 

@@ -1,0 +1,77 @@
+"""loyalty.idempotency on its own: the key's response is kept with the request's effect, and only then."""
+
+import pytest
+from django.db import connections
+
+from loyalty import idempotency
+from loyalty.models import IdempotencyKey, Member
+from tests.concurrency import key_in_flight
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PAYLOAD = {"path": "/api/x/", "body": {"points": 10}}
+
+
+def enrol(number):
+    Member.objects.create(member_number=number, first_name="Ada", last_name="Lovelace", enrolled_on="2026-01-01")
+    return 201, {"member": number}
+
+
+def call(user, respond, key="k-1", payload=PAYLOAD):
+    return idempotency.respond_once(user=user, scope="test.enrol", key=key, payload=payload, respond=respond)
+
+
+def test_a_repeat_gets_the_first_response_and_does_nothing_again():
+    user = UserFactory()
+    assert call(user, lambda: enrol("M1")) == (201, {"member": "M1"})
+    assert call(user, lambda: enrol("M2")) == (201, {"member": "M1"})
+    assert list(Member.objects.values_list("member_number", flat=True)) == ["M1"]
+
+
+def test_a_failed_request_keeps_no_key_and_no_effect():
+    user = UserFactory()
+
+    def fails():
+        enrol("M1")
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        call(user, fails)
+    assert not IdempotencyKey.objects.exists() and not Member.objects.exists()
+    assert call(user, lambda: enrol("M1"))[0] == 201
+
+
+def test_a_key_held_by_its_running_first_request_is_409_and_nothing_runs():
+    user = UserFactory()
+    with key_in_flight(user=user, scope="test.enrol", key="k-1"), pytest.raises(idempotency.KeyProblem) as refused:
+        call(user, lambda: enrol("M1"))
+    assert refused.value.status == 409 and refused.value.code == "key_in_flight"
+    assert not Member.objects.exists()
+
+
+def test_a_first_request_finishing_during_this_one_wins_and_this_one_is_undone():
+    # The first request committed after this one read the key and before it took the lock: the unique
+    # constraint on the key refuses this one's record, its effect is rolled back, and it answers as a repeat.
+    user = UserFactory()
+
+    def racing():
+        first = connections.create_connection("default")
+        with first.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO loyalty_idempotencykey (user_id, scope, key, fingerprint, response_status, "
+                "response_body, created_at) VALUES (%s, 'test.enrol', 'k-1', %s, 201, '{\"member\": \"M0\"}', now())",
+                [user.pk, idempotency.fingerprint(PAYLOAD)],
+            )
+        first.close()
+        return enrol("M1")
+
+    assert call(user, racing) == (201, {"member": "M0"})
+    assert not Member.objects.exists()
+
+
+def test_the_same_key_with_another_body_is_422():
+    user = UserFactory()
+    call(user, lambda: enrol("M1"))
+    with pytest.raises(idempotency.KeyProblem) as refused:
+        call(user, lambda: enrol("M2"), payload={"path": "/api/x/", "body": {"points": 11}})
+    assert refused.value.status == 422 and refused.value.code == "key_reused"
