@@ -6,7 +6,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from exchanges.eligibility import REASONS
-from exchanges.models import FailedStep, Redemption, RedemptionTicket
+from exchanges.models import FailedStep, Redemption
 
 POINTS = {"min_value": 1, "max_value": 100_000_000}
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal(0)}
@@ -106,31 +106,40 @@ class CaseSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
 
 
-class TicketSerializer(serializers.ModelSerializer):
+# Answers about redemptions are plain serializers with the models' field types spelled out: a
+# ModelSerializer builds its fields from the model on every answer, a cost each refund would pay.
+COLUMN_POINTS = {"min_value": 0, "max_value": 2147483647}  # a PositiveIntegerField's range
+
+
+class TicketSerializer(serializers.Serializer):
+    ticket_number = serializers.CharField(max_length=13)
+    points = serializers.IntegerField(**COLUMN_POINTS)
+    points_refunded = serializers.IntegerField(**COLUMN_POINTS, required=False)
     points_refundable = serializers.IntegerField()
 
-    class Meta:
-        model = RedemptionTicket
-        fields = ["ticket_number", "points", "points_refunded", "points_refundable"]
 
-
-class RedemptionSerializer(serializers.ModelSerializer):
+class RedemptionSerializer(serializers.Serializer):
     """A redemption whose `ticket_list` (its tickets in number order) was set by whoever read it
     (api.redemption_of, or services.refund, which holds them locked and updated)."""
 
+    id = serializers.IntegerField(read_only=True)
     program = serializers.CharField(source="program.code")
+    pnr = serializers.CharField(label="PNR", max_length=13)
     membership_number = serializers.CharField(source="membership.membership_number")
+    currency = serializers.CharField(max_length=3)
+    cash_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False,
+        help_text=Redemption._meta.get_field("cash_amount").help_text,
+    )  # fmt: skip
     status = serializers.CharField()
+    points_held = serializers.IntegerField(**COLUMN_POINTS)
+    points_captured = serializers.IntegerField(**COLUMN_POINTS, required=False)
+    points_refunded = serializers.IntegerField(**COLUMN_POINTS, required=False)
     points_refundable = serializers.IntegerField(help_text="Captured minus refunded.")
     tickets = TicketSerializer(many=True, source="ticket_list")
-
-    class Meta:
-        model = Redemption
-        fields = [
-            "id", "program", "pnr", "membership_number", "currency", "cash_amount", "status", "points_held",
-            "points_captured", "points_refunded", "points_refundable", "tickets", "created_at", "hold_expires_at",
-            "captured_at",
-        ]  # fmt: skip
+    created_at = serializers.DateTimeField()
+    hold_expires_at = serializers.DateTimeField(help_text=Redemption._meta.get_field("hold_expires_at").help_text)
+    captured_at = serializers.DateTimeField(allow_null=True, required=False)
 
 
 class RefundSerializer(serializers.Serializer):

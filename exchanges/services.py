@@ -307,25 +307,26 @@ def refund_locked(redemption, split, *, by, key="", description, by_policy=True)
     amount = sum(split.values())
     if amount > redemption.points_refundable:
         raise OverRefund(f"{amount} points asked; {redemption.points_refundable} remain refundable.")
-    sequence = redemption.operations.filter(kind=PointsOperation.Kind.REFUND).count() + 1
     now = timezone.now()
     expired, forfeited = 0, 0
     if by_policy:
         expired, forfeited = expired_part(redemption, amount, today=redemption.program.local_date(now))
     activity = None
+    reference = f"redemption:{redemption.pk}:{redemption.refund_count + 1}"  # this refund's number
     if amount > forfeited:
         activity = post_activity(
             membership=redemption.membership, kind=Activity.Kind.REFUND, source=SOURCE,
-            occurred_on=redemption.program.local_date(now), external_reference=f"redemption:{redemption.pk}:{sequence}",
+            occurred_on=redemption.program.local_date(now), external_reference=reference,
             caused_by=_user(by), description=description, entries={BUCKET: amount - forfeited},
             attributes={"points_expired": str(expired)} if expired else None,
         )  # fmt: skip
     for ticket, share in split.items():
         ticket.points_refunded += share
-        ticket.save(update_fields=["points_refunded"])
+    RedemptionTicket.objects.bulk_update(split, ["points_refunded"])  # one statement however many tickets
     redemption.points_refunded += amount
+    redemption.refund_count += 1
     name = "refund_rest" if redemption.points_refundable == 0 else "refund_part"
-    transition(redemption, name, by=_user(by), fields=["points_refunded"])
+    transition(redemption, name, by=_user(by), fields=["points_refunded", "refund_count"])
     operation = record_operation(
         redemption, PointsOperation.Kind.REFUND, amount, by=by, key=key, activity=activity,
         tickets={t.ticket_number: share for t, share in split.items()}, forfeited=forfeited,

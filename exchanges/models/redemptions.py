@@ -10,8 +10,8 @@ from simple_history.models import HistoricalRecords
 
 class PartnerClient(models.Model):
     """A booking engine: it signs in as its own user (an API token) and may touch only its programs' bookings."""
-    history = HistoricalRecords()  # admins' edits, with who and when
 
+    history = HistoricalRecords()  # admins' edits, with who and when
 
     name = models.CharField(max_length=100, unique=True)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partner_client")
@@ -30,8 +30,8 @@ class PartnerClient(models.Model):
 
 class AwardConversionRatio(models.Model):
     """Seed 004's Award Conversion Database: points per currency unit in one program and market."""
-    history = HistoricalRecords()  # admins' edits, with who and when
 
+    history = HistoricalRecords()  # admins' edits, with who and when
 
     program = models.ForeignKey("loyalty.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
     market = models.CharField(max_length=10, help_text="Point of sale, e.g. FR or EU.")
@@ -69,8 +69,8 @@ class RefundPolicy(models.Model):
     re-credits expired points, and forfeits them otherwise (the booking's refundable points still fall).
     Without a policy, or without a validity, points never expire.
     """
-    history = HistoricalRecords()  # admins' edits, with who and when
 
+    history = HistoricalRecords()  # admins' edits, with who and when
 
     program = models.OneToOneField("loyalty.Program", on_delete=models.CASCADE, related_name="refund_policy")
     points_validity_months = models.PositiveSmallIntegerField(
@@ -119,6 +119,9 @@ class Redemption(FSMModelMixin, models.Model):
     points_held = models.PositiveIntegerField()
     points_captured = models.PositiveIntegerField(default=0)
     points_refunded = models.PositiveIntegerField(default=0)
+    refund_count = models.PositiveIntegerField(
+        default=0, help_text="Refunds made so far: the next one's number (its activity's reference)."
+    )
     status = FSMField(default=RedemptionStatus.AUTHORIZED, choices=RedemptionStatus.choices, protected=True)
     created_at = models.DateTimeField()
     hold_expires_at = models.DateTimeField(help_text="An authorized hold no longer counts after this.")
@@ -249,7 +252,8 @@ class PointsOperation(models.Model):
                 name="operation_once_per_partner_key",
             ),  # fmt: skip
             models.UniqueConstraint(
-                fields=["redemption", "kind"], condition=Q(kind__in=["authorize", "capture", "release"]),
+                fields=["redemption", "kind"],
+                condition=Q(kind__in=["authorize", "capture", "release"]),
                 name="one_hold_capture_release",
             ),
             models.CheckConstraint(
