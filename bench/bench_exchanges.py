@@ -8,10 +8,11 @@ operations, the capture's redemption activity posted through loyalty.services, t
 made in bulk.
 
 gunicorn serves `make serve`'s configuration (loyalty.settings_production, DEBUG off, 3 sync workers on
-loopback, CONN_MAX_AGE unset) with one addition, bench/server_urls.py: /bench/floor/, a REST framework view
-with the exchanges API's authentication, permission and throttle classes that does one INSERT (into
-bench_floor, made here). The API's per-partner throttle is raised (API_RATE_PER_USER) so that no request of
-the run is throttled; requests carry X-Forwarded-Proto: https as the TLS proxy's would.
+loopback, each keeping its database connection: CONN_MAX_AGE 60 s) with one addition, bench/server_urls.py:
+/bench/floor/, a REST framework view with the exchanges API's authentication, permission and throttle
+classes that does one INSERT (into bench_floor, made here). The API's per-partner throttle is raised
+(API_RATE_PER_USER) so that no request of the run is throttled; requests carry X-Forwarded-Proto: https as
+the TLS proxy's would.
 
 locust (headless, bounded: USERS users, SECONDS a phase, loopback only) then runs four phases, each its own
 run with the same users, every user a partner client:
@@ -56,8 +57,8 @@ BATCH = 1000  # redemptions made a transaction
 WARM_UP = 10  # redemptions per user refunded before the phases, by the warm-up
 TICKETS = (("0570000000001", 6_000), ("0570000000002", 4_000))
 TARGET_RATIO, TARGET_P99_MS, TARGET_REPLAY = 0.5, 50, 2.0
-# `make serve` leaves CONN_MAX_AGE unset (a connection a request); BENCH_EXCHANGES_CONN_MAX_AGE=60 tries
-# persistent connections (the figures then say so).
+# `make serve` keeps each worker's connection (settings_production: CONN_MAX_AGE 60); BENCH_EXCHANGES_CONN_MAX_AGE=0
+# tries a connection a request (the figures then say so).
 CONN_MAX_AGE = os.environ.get("BENCH_EXCHANGES_CONN_MAX_AGE", "")
 RATE = "1000000/min"  # the per-partner throttle during the run: no request throttled
 LOCUST = ROOT / ".venv" / "bin" / "locust"
@@ -379,7 +380,7 @@ def main():
 
     connection.close()  # the server's connections only, during the load
     port = free_port()
-    connections = f"CONN_MAX_AGE={CONN_MAX_AGE}" if CONN_MAX_AGE else "CONN_MAX_AGE unset (0: make serve's)"
+    connections = f"CONN_MAX_AGE={CONN_MAX_AGE}" if CONN_MAX_AGE else "CONN_MAX_AGE unset (60: make serve's)"
     print(f"- server: gunicorn loyalty.wsgi, {WORKERS} sync workers (make serve's), 127.0.0.1:{port}, "
           f"settings_production + /bench/floor/, {connections}, throttle "
           f"{RATE} per partner; load: locust headless (FastHttpUser), {USERS} users (one partner client each), "
