@@ -12,6 +12,7 @@ Generated data is kept between runs when a script finds it already there, so a
 second run is quick.
 """
 
+import json
 import os
 import sys
 import time
@@ -83,12 +84,45 @@ def _create_database(url):
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def report(label, value, unit="", note=""):
-    """One figure, one line: `label: value unit (note)`; run_all.py copies these lines."""
-    shown = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
-    line = f"- {label}: {shown}{(' ' + unit) if unit else ''}{f' ({note})' if note else ''}"
+def shown(value):
+    """A value as report() prints it: floats with one decimal, ints with thousands separators, the rest as is."""
+    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def report(label, value, unit="", note="", *, floor=None, floor_label=None, target=None, ok=None, chart=None):
+    """One figure, one line: `label: value unit (note)`; run_all.py copies these lines.
+
+    The keywords are the figure's structured data, which the line does not change: floor, a number in the same
+    unit measured in the same run; floor_label, what the floor is, in a few words; target, a short text
+    ("≥ 0.5× the floor", "< 50 ms"); ok, True / False / None, the verdict against the target; chart, a series
+    name shared by figures drawn in one chart (the same measure at 1× and 10×, the latencies of one page).
+    Each call also goes to the file BENCH_FIGURES names, when set: run_all.py's table and charts.
+    """
+    line = f"- {label}: {shown(value)}{(' ' + unit) if unit else ''}{f' ({note})' if note else ''}"
     print(line, flush=True)
+    record(label, value, unit, note=note, floor=floor, floor_label=floor_label, target=target, ok=ok, chart=chart)
     return line
+
+
+def record(label, value, unit="", *, note="", floor=None, floor_label=None, target=None, ok=None, chart=None):
+    """A figure's structured data alone, printing nothing (report() for the keywords): one JSON object appended
+    to the file BENCH_FIGURES names; nothing when it is unset. For figures printed otherwise (a table's rows)."""
+    path = os.environ.get("BENCH_FIGURES")
+    if not path:
+        return
+    figure = {
+        "label": str(label),
+        "value": value,
+        "unit": unit,
+        "floor": floor,
+        "floor_label": floor_label,
+        "target": target,
+        "ok": None if ok is None else bool(ok),
+        "chart": chart,
+        "note": note,
+    }
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(figure, ensure_ascii=False, default=str) + "\n")
 
 
 @contextmanager

@@ -28,6 +28,7 @@ SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 USERS = int(os.environ.get("BENCH_LOAD_USERS", "10"))
 MEMBERS = 600
 WORKERS = 3
+ERRORS = "what went wrong in the run"  # one chart: failed requests, tracebacks, reconciliation violations
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CELERY = Path(sys.executable).with_name("celery")
 
@@ -249,8 +250,11 @@ def main():
                                    "WARNING"], cwd=ROOT, env=env, stdout=log, stderr=log)  # fmt: skip
         try:
             wait_until_served(server, port)
-            print(f"- server: gunicorn, {WORKERS} sync workers, production settings; a Celery worker; Redis on "
-                  f"127.0.0.1:{broker.port}; load: locust headless, {USERS} users, {SECONDS} s", flush=True)
+            print(
+                f"- server: gunicorn, {WORKERS} sync workers, production settings; a Celery worker; Redis on "
+                f"127.0.0.1:{broker.port}; load: locust headless, {USERS} users, {SECONDS} s",
+                flush=True,
+            )
             rows, failures = run_mix(port, plan, folder)
             os.environ["REDIS_URL"] = broker.url  # the relay below sends to the same broker
             from django.conf import settings
@@ -280,7 +284,8 @@ def _print_figures(rows, failures):
     print(flush=True)
     total = next((r for r in rows if r["Name"] == "Aggregated"), None)
     failed = int(total["Failure Count"]) if total else -1
-    report("requests failed", failed, "", "target 0: " + ("PASS" if failed == 0 else f"FAIL {failures[:3]}"))
+    report("requests failed", failed, "", "target 0: " + ("PASS" if failed == 0 else f"FAIL {failures[:3]}"),
+           target="0", ok=failed == 0, chart=ERRORS)  # fmt: skip
 
 
 def _reconcile(drained, errors):
@@ -293,18 +298,22 @@ def _reconcile(drained, errors):
 
     retro = dict(RetroClaim.objects.values_list("status").annotate(n=Count("id")).order_by())
     operations = dict(PointsOperation.objects.values_list("kind").annotate(n=Count("id")).order_by())
-    print(f"- what the run did: retro claims {retro}; flight claims approved "
-          f"{FlightClaim.objects.filter(status='approved').count()}; membership claims approved "
-          f"{MembershipClaim.objects.filter(decision='approved').count()}; points operations {operations}")
+    print(
+        f"- what the run did: retro claims {retro}; flight claims approved "
+        f"{FlightClaim.objects.filter(status='approved').count()}; membership claims approved "
+        f"{MembershipClaim.objects.filter(decision='approved').count()}; points operations {operations}"
+    )
 
     run = run_reconciliation(trigger="command", mail=False)
     for finding in run.findings.all():
         print(f"- reconciliation, {finding.check_name}: {finding.violations} violation(s)"
               + (f" e.g. {finding.examples[:2]}" if finding.violations else ""))  # fmt: skip
     report("outbox drained after the run", "yes" if drained else "NO", "")
-    report("server tracebacks", errors, "", "target 0: " + ("PASS" if errors == 0 else "FAIL"))
+    report("server tracebacks", errors, "", "target 0: " + ("PASS" if errors == 0 else "FAIL"), target="0",
+           ok=errors == 0, chart=ERRORS)  # fmt: skip
     verdict = "PASS" if run.violations == 0 else "FAIL"
-    report("reconciliation violations", run.violations, "", f"{run.checks_run} checks; target 0: {verdict}")
+    report("reconciliation violations", run.violations, "", f"{run.checks_run} checks; target 0: {verdict}",
+           target="0", ok=run.violations == 0, chart=ERRORS)  # fmt: skip
 
 
 if __name__ == "__main__":
