@@ -1,9 +1,9 @@
 """The OpenAPI schema says what every endpoint can answer, including the errors every endpoint shares.
 
-DRF answers 401 (no or bad token), 403 (no permission), 404 (no such object or page), 429
-(throttled) and 400 (field errors) on its own; documenting them once here keeps each view's
-schema about its own outcomes. Refusals of decisions and idempotency keys are problem-details
-bodies (RFC 9457), documented under both content types.
+DRF answers 401 (no or bad token), 403 (no permission), 404 (no such object or page), 429 (throttled),
+400 (field errors) and 415 (a body in a media type the operation does not take) on its own; documenting
+them once here keeps each view's schema about its own outcomes. Refusals of decisions and idempotency keys
+are problem-details bodies (RFC 9457), documented under both content types.
 
 Each app declares the links between its operations (loyalty.plugins.add_api_link): what a client can call
 next with a value from an answer, e.g. capture a hold by the id its 201 answer gave. Partners read them in
@@ -29,6 +29,7 @@ STANDARD = {
     "404": ("No such object (or page).", DETAIL),
     "429": ("Too many requests: retry after the number of seconds in Retry-After.", DETAIL),
 }
+UNSUPPORTED_MEDIA_TYPE = ("The body is in a media type the operation does not take (or has none).", DETAIL)
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 # Refusals answered with a problem-details body (loyalty.lifecycle.api) besides DRF's plain JSON.
 PROBLEM_STATUSES = {"400", "403", "409", "422"}
@@ -44,6 +45,9 @@ def add_standard_errors(result, generator, request, public):
                     continue
                 documented = responses.setdefault(status, {"description": description})
                 documented.setdefault("content", {}).setdefault("application/json", {"schema": body})
+            if "requestBody" in operation and "415" not in responses:  # an app's own 415 (problem details) stays
+                description, body = UNSUPPORTED_MEDIA_TYPE
+                responses["415"] = {"description": description, "content": {"application/json": {"schema": body}}}
             for status in PROBLEM_STATUSES & set(responses):
                 content = responses[status].setdefault("content", {})
                 schema = _first_schema(content) if content else DETAIL
