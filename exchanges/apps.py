@@ -1,5 +1,5 @@
-"""The exchanges app (seed 004) plugs its booking-engine API, back office, Redemptions tab, grants, admin and demo
-into the core."""
+"""The exchanges app (seed 004) plugs its booking-engine API and its links, back office, Redemptions tab, grants,
+admin and demo into the core."""
 
 from django.apps import AppConfig
 
@@ -23,6 +23,7 @@ class ExchangesConfig(AppConfig):
     verbose_name = "Exchanges"
 
     def ready(self):
+        from exchanges.api_links import LINKS as API_LINKS
         from exchanges.corrections import CORRECTION_APPROVALS
         from exchanges.demo import seed_exchanges
         from exchanges.operations import GAUGES
@@ -32,6 +33,8 @@ class ExchangesConfig(AppConfig):
 
         plugins.add_urls("exchanges/", "exchanges.urls_api", api=True)
         plugins.add_urls("exchanges/", "exchanges.urls")
+        for link in API_LINKS:
+            plugins.add_api_link(link)
         for item in [
             NavItem("Exchanges", "exchanges-operations", "exchanges.view_pointsoperation"),
             NavItem("Manual handling", "exchanges-manual-handling", "exchanges.view_manualhandlingcase"),

@@ -1,6 +1,6 @@
 """Where feature apps plug into the core: their URLs, screens in the navigation, member-profile tabs,
-"More" actions, header indicators, role permissions, demo-data steps, and the parts of the health check
-and of the /metrics page.
+"More" actions, header indicators, role permissions, demo-data steps, the parts of the health check
+and of the /metrics page, and the links between their API operations in the OpenAPI schema.
 
 The core names no feature app. Each app fills these registries from its own
 AppConfig.ready() (Django runs every ready() before the first request and
@@ -8,7 +8,7 @@ before migrations), and the core's screens, roles and demo read them.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CSR = "CSR"
 SUPERVISOR = "Supervisor"
@@ -128,6 +128,24 @@ class BusinessGauge:
     labels: tuple = ()
 
 
+@dataclass(frozen=True)
+class ApiLink:
+    """An OpenAPI link: what a partner can call next with a value from an operation's answer.
+
+    E.g. a hold's 201 answer links to capturing it: `parameters={"redemption_id": "$response.body#/id"}`.
+    Operations are named by their published operationId; `parameters` and `request_body` (fields merged into
+    the next call's body) hold runtime expressions ("$response.body#/<JSON pointer>").
+    """
+
+    operation: str
+    status: str  # the answer that carries the value, e.g. "201"
+    name: str  # the link's name in that answer, e.g. "CaptureHeldPoints"
+    target: str
+    description: str
+    parameters: dict = field(default_factory=dict)
+    request_body: dict | None = None
+
+
 URLS: list[tuple[str, str]] = []
 API_URLS: list[tuple[str, str]] = []
 NAVIGATION: list[NavItem] = []
@@ -143,6 +161,7 @@ DEMO_STEPS: list[DemoStep] = []
 RECONCILIATION_CHECKS: list[ReconciliationCheck] = []
 HEALTH_PARTS: list[HealthPart] = []
 BUSINESS_GAUGES: list[BusinessGauge] = []
+API_LINKS: list[ApiLink] = []
 
 
 def _add(registry, item, key=lambda item: item):
@@ -211,3 +230,7 @@ def add_health_part(part: HealthPart):
 
 def add_business_gauge(gauge: BusinessGauge):
     _add(BUSINESS_GAUGES, gauge, key=lambda g: g.key)
+
+
+def add_api_link(link: ApiLink):
+    _add(API_LINKS, link, key=lambda i: (i.operation, i.status, i.name))

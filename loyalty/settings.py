@@ -321,6 +321,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "loyalty.api_schema.add_standard_errors",
+        "loyalty.api_schema.add_links",
     ],
 }
 

@@ -1,4 +1,5 @@
-"""The retro app plugs its screens, API, profile tab and badge, grants, demo and approval policy into the core."""
+"""The retro app plugs its screens, API and its links, profile tab and badge, grants, demo and approval policy into
+the core."""
 
 from django.apps import AppConfig
 
@@ -33,6 +34,7 @@ class RetroConfig(AppConfig):
         # that services queue by name (loyalty.background.queue_task).
         from loyalty.lifecycle.decisions import register_policy
         from retro import selectors, tasks  # noqa: F401
+        from retro.api.links import LINKS as API_LINKS
         from retro.decisions import RETRO_CLAIM_APPROVALS
         from retro.demo import seed_retro
         from retro.flights import imports as flight_imports  # noqa: F401 - registers the flights import kind
@@ -45,6 +47,8 @@ class RetroConfig(AppConfig):
         plugins.add_urls("retro/", "retro.urls")
         plugins.add_urls("portal/", "retro.urls_portal")
         plugins.add_urls("retro/", "retro.urls_api", api=True)
+        for link in API_LINKS:
+            plugins.add_api_link(link)
         for item in [
             NavItem("Retro claim activity", "retro-claim-activity", "retro.view_retroclaim"),
             NavItem("Retro approvals", "retro-approval-queue", "retro.approve_retroclaim"),

@@ -12,6 +12,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from claims.models import MembershipClaim
@@ -87,6 +88,15 @@ def test_json_nested_ten_thousand_deep_is_a_400_everywhere(csr, supervisor, retr
             assert "nested" in json.dumps(payload), (url, payload)
     assert not RetroClaim.objects.exists() and not RetroImportBatch.objects.exists()
     assert not FlightClaim.objects.exists() and not Redemption.objects.exists()
+
+
+def test_a_body_in_a_media_type_an_endpoint_does_not_take_is_a_documented_415(csr, supervisor, retro, exchange):
+    # Found by the schema test (tests/test_api_schema.py): a transaction batch whose body had no media type
+    # answered 415, which the schema did not list.
+    documented = SchemaGenerator().get_schema(public=True)["paths"]
+    for url, client in _endpoints(csr, supervisor, retro, exchange):
+        response = client.post(url, b"a=1", content_type="text/plain", headers={"Idempotency-Key": "k-415"})
+        assert response.status_code == 415 and "415" in documented[url]["post"]["responses"], url
 
 
 def test_json_nested_a_little_less_deep_is_still_refused_before_it_reaches_anything(csr, retro):

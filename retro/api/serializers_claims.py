@@ -12,8 +12,11 @@ class RetroClaimSerializer(serializers.ModelSerializer):
     program = serializers.CharField(source="program.code", read_only=True)
     membership_number = serializers.CharField(source="membership.membership_number", read_only=True)
     member_number = serializers.CharField(source="membership.member.member_number", read_only=True)
-    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True, default=None)
-    matched_transaction = serializers.CharField(source="matched_transaction.source_id", read_only=True, default=None)
+    # null once the submitting user is deleted (SET_NULL), and until the claim matches: the schema says so.
+    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True, default=None, allow_null=True)
+    matched_transaction = serializers.CharField(
+        source="matched_transaction.source_id", read_only=True, default=None, allow_null=True
+    )
     points = serializers.SerializerMethodField(
         help_text="Spendable points the claim earned and still holds: 0 once it is reversed."
     )

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from retro.models import RetroClaim, RetroSettings
@@ -50,6 +51,14 @@ def test_an_unmatched_claim_is_created_outstanding(csr, program, membership):
     response = api(csr).post(SUBMIT, payload(membership, txn), format="json")
     assert response.status_code == 201
     assert response.data["status"] == "outstanding"
+
+
+def test_an_unmatched_claim_has_no_transaction_as_the_schema_says(csr, program, membership):
+    # Found by the stateful schemathesis run (tests/test_api_stateful.py): the schema promised a string.
+    response = api(csr).post(SUBMIT, payload(membership, RetroTransactionFactory.build(program=program)), format="json")
+    assert response.status_code == 201 and response.data["matched_transaction"] is None
+    claim = SchemaGenerator().get_schema(public=True)["components"]["schemas"]["RetroClaim"]["properties"]
+    assert claim["matched_transaction"]["nullable"] and claim["submitted_by"]["nullable"]
 
 
 def test_an_unknown_membership_is_a_field_error(csr, program, membership):
