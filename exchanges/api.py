@@ -32,6 +32,7 @@ from exchanges.serializers import (
     RefundSerializer,
 )
 from loyalty import idempotency, selectors
+from loyalty.api_input import DepthLimitedJSONParser
 from loyalty.lifecycle.api import PROBLEM_CONTENT_TYPE, ProblemSerializer, key_problem, problem_response
 
 TAGS = ["Exchanges"]
@@ -78,6 +79,9 @@ class PartnerView(APIView):
 
     partner = None
     authentication_classes = [PartnerTokenAuthentication, SessionAuthentication]
+    # Bookings carry lists (tickets, per-ticket refunds) that a form cannot: the booking engine speaks JSON,
+    # and the schema offers nothing else.
+    parser_classes = [DepthLimitedJSONParser]
 
     def handle_exception(self, exc):
         # A body the API cannot read is a problem like any other refusal (typed, documented), not REST

@@ -99,3 +99,10 @@ def test_a_body_that_is_not_json_is_a_documented_problem(api):
     assert response.json()["code"] == "unsupported_media_type"
     broken = api.post(f"{BASE}/redemptions/", "{not json", content_type="application/json", headers=headers)
     assert broken.status_code == 400 and broken.json()["code"] == "bad_request"
+
+
+def test_a_form_body_is_refused_because_the_booking_engine_speaks_json(api, payer):
+    # A form cannot carry a booking's ticket list; the schema offers JSON only, and the API takes nothing else.
+    response = api.post(f"{BASE}/redemptions/", {"program": "x"}, headers={"Idempotency-Key": "form-2"})
+    assert response.status_code == 415 and response.json()["code"] == "unsupported_media_type"
+    assert not Redemption.objects.exists()
