@@ -50,9 +50,10 @@ def load_ledger(entries):
             """INSERT INTO loyalty_activity (membership_id, kind, occurred_on, posted_at, source, external_reference,
                                              description, currency, attributes, explanation)
                SELECT %(first)s + g %% %(memberships)s, (ARRAY['flight', 'stay', 'purchase'])[1 + g %% 3],
-                      current_date - (g * 7919 %% 1095), now() - make_interval(days => g * 7919 %% 1095),
+                      current_date - (g * 7919 %% 1095)::int, now() - make_interval(days => (g * 7919 %% 1095)::int),
                       'bench', 'bench:' || g, 'Bench activity', '', '{}', '{}'
-               FROM generate_series(0, %(activities)s - 1) g""",
+               FROM generate_series(0::bigint, %(activities)s - 1) g  -- bigint: g * 7919 passes 2^31
+            """,
             {"first": first, "memberships": memberships, "activities": entries // 2},
         )
         execute(
