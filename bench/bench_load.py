@@ -279,7 +279,7 @@ def _print_figures(rows, failures):
     print("\n| endpoint | requests | failures | requests/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['Type']} {row['Name']} | {int(row['Request Count']):,} | {row['Failure Count']} | "
+        print(f"| {row['Name']} | {int(row['Request Count']):,} | {row['Failure Count']} | "
               f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | {row['99%']} |")  # fmt: skip
     print(flush=True)
     total = next((r for r in rows if r["Name"] == "Aggregated"), None)

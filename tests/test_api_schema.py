@@ -10,8 +10,6 @@ import json
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -23,7 +21,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from loyalty.wsgi import application
-from tests.factories import UserFactory, api_token
+from tests.api_callers import ROLES, api_user, requests_keep_the_test_connection
+from tests.factories import api_token
 from tests.retro.factories import RetroTransactionFactory, member_in, retro_program
 
 # The schema the API serves at /api/schema/, generated the same way (no request, no database needed).
@@ -31,34 +30,14 @@ schema = schemathesis.openapi.from_dict(json.loads(json.dumps(SchemaGenerator().
 schema.app = application
 
 
-ROLES = ["admin", "CSR", "Supervisor", "Member", "partner"]
-
-
-def _user(role, program):
-    """A user of each kind the API meets: an admin reaches every endpoint; the others meet its refusals."""
-    if role == "admin":
-        return UserFactory(username="partner-admin", is_staff=True, is_superuser=True)
-    if role == "partner":
-        from exchanges.models import PartnerClient
-
-        partner = PartnerClient.objects.create(name="engine", user=UserFactory(username="engine"))
-        partner.programs.set([program])
-        return partner.user
-    return UserFactory(username=role.lower(), role=role)
-
-
 @pytest.fixture(params=ROLES)
 def token(request, db, roles):
     program = retro_program()
     member_in(program)
     RetroTransactionFactory(program=program)
-    user = _user(request.param, program)
-    # As Django's test client does: a request must not close the test's database connection.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield api_token(user)
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    user = api_user(request.param, program)
+    with requests_keep_the_test_connection():
+        yield api_token(user)
 
 
 # What the API promises: no server error, and only documented statuses, content types, headers and bodies.

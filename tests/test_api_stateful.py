@@ -15,8 +15,7 @@ from collections import Counter
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
@@ -28,12 +27,13 @@ from schemathesis.generation.stateful.state_machine import normalize_name
 from schemathesis.specs.openapi.checks import ensure_resource_availability
 
 from exchanges import api_links as booking
-from exchanges.models import AwardConversionRatio, PartnerClient
+from exchanges.models import AwardConversionRatio
 from loyalty import plugins, services
 from loyalty.api_schema import add_links
 from loyalty.wsgi import application
 from retro.api import links as claiming
-from tests.factories import MemberFactory, MembershipFactory, ProgramFactory, UserFactory, api_token
+from tests.api_callers import ROLES, api_user, requests_keep_the_test_connection
+from tests.factories import MemberFactory, MembershipFactory, ProgramFactory, api_token
 from tests.retro.factories import RetroTransactionFactory, recent_day, retro_program
 from tests.retro.flights.factories import FlightFactory, airline
 from tests.test_api_schema import CHECKS
@@ -48,7 +48,6 @@ schema.config.phases.stateful.inference.algorithms = []
 # simplest draw picks the invalid branch, and half the steps would be the same refused request.
 schema.config.phases.stateful.generation.update(modes=["positive"])
 
-ROLES = ["admin", "CSR", "Supervisor", "Member", "partner"]
 # The flows each role can take: a partner client books, staff claim (each is refused the other's API, as the
 # stateless test proves); a member has no API, and meets the refusal of every flow's first call.
 SCOPES = {
@@ -164,26 +163,12 @@ def _world():
     return fly
 
 
-def _user(role, fly):
-    if role == "admin":
-        return UserFactory(username="api-admin", is_staff=True, is_superuser=True)
-    if role == "partner":
-        partner = PartnerClient.objects.create(name="engine", user=UserFactory(username="engine"))
-        partner.programs.set([fly])
-        return partner.user
-    return UserFactory(username=role.lower(), role=role)
-
-
 @pytest.fixture(params=ROLES)
 def caller(request, db, roles):
     """(role, token) of a user of each role, in a world where their flows can go through."""
-    user = _user(request.param, _world())
-    # As Django's test client does: a request must not close the test's database connection.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield request.param, api_token(user)
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    user = api_user(request.param, _world())
+    with requests_keep_the_test_connection():
+        yield request.param, api_token(user)
 
 
 def flows_of(scope, token, got_through):
