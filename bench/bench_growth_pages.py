@@ -10,7 +10,7 @@ SELECT and the indexes built once afterwards).
 At each scale the same pages are requested through Django's test client as a signed-in CSR (the server's
 whole time, no network), SAMPLES different requests a page: member search by name, member number and
 membership number; the profile's Activities tab (the htmx partial its tab loads); every claims search
-criterion, as a page and as the Search button's grid (bench_claims.py's). Target, what "flat" means here:
+criterion, as a page and as the Search button's grid (bench/claims_pages.py). Target, what "flat" means here:
 a page's p95 at 10× data at most GROWTH_TARGET × its p95 at 1× (an index lookup grows with the log of the
 table, not with the table), with the same number of queries at both scales.
 """
@@ -102,7 +102,7 @@ def one_scale(claims):
     os.environ["BENCH_CLAIMS"] = str(claims)  # read by claims_data when it is imported, below
     _setup.fresh_database(f"growth_pages_{claims}")
     _setup.django_on_bench_db()
-    import bench_claims
+    import claims_pages
     from claims_data import ensure_reference_data, load_data
     from django.contrib.auth.models import User
     from django.test import Client
@@ -113,14 +113,14 @@ def one_scale(claims):
     load_ledger(claims * ENTRIES_PER_CLAIM)
     client = Client()
     client.force_login(User.objects.get(username="bench-csr"))
-    conn = bench_claims.bare_connection()
+    conn = claims_pages.bare_connection()
     figures = {}
     for label, requests in member_pages():
         headers = {"HX-Request": "true"} if "tab" in label else None
-        row = bench_claims.measure_page(client, conn, label, requests, [lambda c: [[]]] * len(requests),
+        row = claims_pages.measure_page(client, conn, label, requests, [lambda c: [[]]] * len(requests),
                                         lambda html, rows: None, headers=headers)  # fmt: skip
         figures[label] = {"p95": row.page, "queries": sorted(row.counts)}
-    for row in bench_claims.bench_search(client, conn, bench_claims.search_criteria(), show=False):
+    for row in claims_pages.bench_search(client, conn, claims_pages.search_criteria(), show=False):
         figures[f"claims search, {row.label}"] = {"p95": row.page, "queries": sorted(row.counts)}
     conn.close()
     print(RESULT + json.dumps(figures), flush=True)
