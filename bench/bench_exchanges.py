@@ -124,7 +124,7 @@ def make_data():
     started = time.perf_counter()
     for start in range(0, len(memberships), BATCH):
         with transaction.atomic():
-            captured_in_bulk(program, partners, memberships[start:start + BATCH], start)
+            captured_in_bulk(program, partners, memberships[start : start + BATCH], start)
     captured = Redemption.objects.filter(program=program, status="captured").count()
     redemptions_seconds = time.perf_counter() - started
     execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, user_id integer NOT NULL, "

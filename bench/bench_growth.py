@@ -49,8 +49,14 @@ def main():
                chart="daily pass")  # fmt: skip
     growth = times["10×"] / times["1×"]
     verdict = "PASS" if growth <= TARGET else "FAIL"
-    report("daily pass, time at 10× data / time at 1×", growth, "×", f"target ≤ {TARGET:.0f}×: {verdict}",
-           target=f"≤ {TARGET:.0f}×", ok=verdict == "PASS")
+    report(
+        "daily pass, time at 10× data / time at 1×",
+        growth,
+        "×",
+        f"target ≤ {TARGET:.0f}×: {verdict}",
+        target=f"≤ {TARGET:.0f}×",
+        ok=verdict == "PASS",
+    )
     report("whole benchmark", time.perf_counter() - started, "s")
 
 
