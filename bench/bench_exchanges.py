@@ -125,6 +125,17 @@ def make_data():
     for start in range(0, len(memberships), BATCH):
         with transaction.atomic():
             captured_in_bulk(program, partners, memberships[start : start + BATCH], start)
+    # The keys the booking engines' authorize and capture calls left (kept 48 hours): the key reads and locks
+    # of the run look among them, as in production, not in an empty table.
+    execute(
+        """INSERT INTO loyalty_idempotencykey (user_id, scope, key, fingerprint, response_status, response_body,
+                                               created_at)
+           SELECT p.user_id, 'exchanges.' || o.kind, o.idempotency_key, md5(o.idempotency_key) || md5(o.kind),
+                  CASE o.kind WHEN 'authorize' THEN 201 ELSE 200 END, jsonb_build_object('id', o.redemption_id),
+                  o.created_at
+           FROM exchanges_pointsoperation o JOIN exchanges_partnerclient p ON p.id = o.partner_id
+           WHERE o.kind IN ('authorize', 'capture')"""
+    )
     captured = Redemption.objects.filter(program=program, status="captured").count()
     redemptions_seconds = time.perf_counter() - started
     execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, user_id integer NOT NULL, "
@@ -135,7 +146,8 @@ def make_data():
     execute("CHECKPOINT")
     print(f"- data: {USERS} partner clients, {len(memberships):,} memberships with {2 * points:,} points each in "
           f"{data_seconds:.0f} s; {captured:,} captured redemptions (2 tickets, {points:,} points each) as "
-          f"exchanges.services authorize + capture leave them, made in bulk in {redemptions_seconds:.0f} s",
+          f"exchanges.services authorize + capture leave them, with the API's idempotency keys of both calls, "
+          f"made in bulk in {redemptions_seconds:.0f} s",
           flush=True)  # fmt: skip
     return program, partners
 

@@ -30,6 +30,8 @@ from exchanges.serializers import (
     RedemptionSerializer,
     RefundRequestSerializer,
     RefundSerializer,
+    redemption_answer,
+    refund_answer,
 )
 from loyalty import idempotency, selectors
 from loyalty.api_input import DepthLimitedJSONParser
@@ -165,7 +167,7 @@ def redemption_of(partner, pk):
 
 
 def redemption_body(partner, pk):
-    return RedemptionSerializer(redemption_of(partner, pk)).data
+    return redemption_answer(redemption_of(partner, pk))
 
 
 class QuoteView(PartnerView):
@@ -292,14 +294,8 @@ class RefundView(PartnerView):
             partner=self.partner, redemption_id=pk, membership_number=data["membership_number"],
             ticket_numbers=data.get("ticket_numbers"), points=data.get("points"), by=request.user, key=key,
         )  # fmt: skip
-        answer = {
-            "points_refunded": result.points_refunded, "points_credited": result.points_credited,
-            "points_expired": result.points_expired, "points_forfeited": result.points_forfeited,
-            "tickets": result.operation.tickets,
-            "cash_amount": result.cash_amount, "currency": result.redemption.currency,
-            "redemption": result.redemption,  # as the refund left it, its tickets included: nothing read again
-        }  # fmt: skip
-        return status.HTTP_201_CREATED, RefundSerializer(answer).data
+        # The redemption as the refund left it, its tickets included: nothing read again.
+        return status.HTTP_201_CREATED, refund_answer(result)
 
 
 class EligibilityView(PartnerView):

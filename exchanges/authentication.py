@@ -8,7 +8,7 @@ from loyalty.authentication import ExpiringTokenAuthentication
 class PartnerTokenAuthentication(ExpiringTokenAuthentication):
     """The API's hashed, expiring token check, joining the user's partner client (every exchanges call needs it)."""
 
-    related = ("user__partner_client",)
+    with_user = ("partner_client",)
 
 
 class PartnerTokenScheme(OpenApiAuthenticationExtension):

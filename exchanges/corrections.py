@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from exchanges import services
+from exchanges import sql as exchanges_sql
 from exchanges.errors import BadRequest, ExchangeRefused
 from exchanges.models import (
     REFUNDABLE,
@@ -21,7 +22,6 @@ from exchanges.models import (
     CorrectionStatus,
     ManualHandlingCase,
     PointsOperation,
-    Redemption,
 )
 from loyalty import selectors
 from loyalty.lifecycle import transition
@@ -105,12 +105,7 @@ CORRECTION_APPROVALS = CorrectionApprovals()
 
 
 def _post(correction, case, *, by):
-    redemption = (
-        Redemption.objects.select_for_update(of=("self",))
-        .select_related("membership", "program")
-        .get(pk=case.redemption_id)
-    )
-    tickets = list(redemption.tickets.select_for_update().order_by("ticket_number"))
+    redemption, tickets = exchanges_sql.locked_with_tickets(redemption_id=case.redemption_id)
     if correction.direction == Direction.RECREDIT:
         if redemption.status not in REFUNDABLE:
             services.refuse_state(redemption, "re-credited")

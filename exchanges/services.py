@@ -2,6 +2,7 @@
 eligibility, and failures after the point of no return. Points move only through loyalty.services."""
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -11,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from exchanges import eligibility
+from exchanges import sql as exchanges_sql
 from exchanges.errors import (
     BadAmount,
     BadRequest,
@@ -33,7 +35,7 @@ from exchanges.models import (
     RedemptionTicket,
     RefundPolicy,
 )
-from loyalty import selectors
+from loyalty import idempotency, selectors, sql
 from loyalty.dates import add_months
 from loyalty.lifecycle import transition
 from loyalty.models import Activity, Metric
@@ -46,6 +48,18 @@ CENT = Decimal("0.01")
 # Namespace of the advisory lock that serialises holds on one membership (the first key of the pair).
 HOLD_LOCK = 4004
 SLIDER_STEPS = 5
+
+
+def partner_write(service):
+    """A booking engine's write: its own transaction, or, as the effect of an idempotency key, the key's
+    transaction with no savepoint of its own (loyalty.idempotency.effect_savepoint)."""
+
+    @functools.wraps(service)
+    def write(*args, **kwargs):
+        with transaction.atomic(savepoint=idempotency.effect_savepoint()):
+            return service(*args, **kwargs)
+
+    return write
 
 
 @dataclass
@@ -122,7 +136,7 @@ def _lock_holds(membership):
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [HOLD_LOCK, membership.pk])
 
 
-@transaction.atomic
+@partner_write
 def authorize(*, partner, program, membership, pnr, currency, cash_amount, tickets, by=None, key=""):
     """Hold the tickets' points on the paying membership: they leave the available balance until captured
     or released. `tickets`: [(ticket number, points)]. Raises InsufficientPoints when the hold does not fit."""
@@ -170,19 +184,23 @@ def _locked(partner, redemption_id):
     )
 
 
-def record_operation(redemption, kind, points, *, by, key, cash=None, tickets=None, activity=None, forfeited=0):
-    return PointsOperation.objects.create(
+def record_operation(
+    redemption, kind, points, *, by, key, cash=None, tickets=None, activity=None, forfeited=0, along=None
+):
+    """The operation's row; `along`: another write made in the same statement (loyalty.sql.insert)."""
+    # Written on every partner call: one prepared INSERT (nothing listens for a PointsOperation's save).
+    return sql.insert(PointsOperation(
         redemption=redemption, partner_id=redemption.partner_id, kind=kind, points=points, cash_amount=cash,
         tickets=tickets or {}, activity=activity, points_forfeited=forfeited, idempotency_key=key or "",
         created_at=timezone.now(), created_by=by if getattr(by, "pk", None) else None,
-    )  # fmt: skip
+    ), along=along)  # fmt: skip
 
 
 def refuse_state(redemption, doing):
     raise WrongState(f"Redemption {redemption.pk} is {redemption.get_status_display().lower()}: it cannot be {doing}.")
 
 
-@transaction.atomic
+@partner_write
 def capture(*, partner, redemption_id, by=None, key=""):
     """Spend the held points: one redemption activity with negative award points, posted once."""
     redemption = _locked(partner, redemption_id)
@@ -208,7 +226,7 @@ def capture(*, partner, redemption_id, by=None, key=""):
     return redemption
 
 
-@transaction.atomic
+@partner_write
 def release(*, partner, redemption_id, by=None, key=""):
     """Drop the hold: the points are available again and nothing is posted."""
     redemption = _locked(partner, redemption_id)
@@ -256,7 +274,7 @@ def split_refund(tickets, *, ticket_numbers, points):
     return split
 
 
-@transaction.atomic
+@partner_write
 def refund(*, partner, redemption_id, membership_number, ticket_numbers=None, points=None, by=None, key=""):
     """Give points back to the original paying membership: in full, by ticket, or an amount.
 
@@ -265,7 +283,7 @@ def refund(*, partner, redemption_id, membership_number, ticket_numbers=None, po
     refunded: the row lock here and the redemption's check constraints both hold it. The cash part of a
     mixed payment is the caller's to refund; the result says how much it was.
     """
-    redemption = _locked(partner, redemption_id)
+    redemption, tickets = exchanges_sql.locked_with_tickets(partner=partner, redemption_id=redemption_id)
     if membership_number != redemption.membership.membership_number:
         raise NotOriginalPayer(
             f"Membership {membership_number} did not pay for booking {redemption.pnr}: only the original payer's "
@@ -275,7 +293,6 @@ def refund(*, partner, redemption_id, membership_number, ticket_numbers=None, po
         raise OverRefund(f"Booking {redemption.pnr}'s points are already all refunded.")
     if redemption.status not in REFUNDABLE:
         refuse_state(redemption, "refunded")
-    tickets = list(redemption.tickets.select_for_update().order_by("ticket_number"))
     redemption.ticket_list = tickets  # updated in place below: the answer shows them without reading them again
     split = split_refund(tickets, ticket_numbers=ticket_numbers, points=points)
     return refund_locked(redemption, split, by=by, key=key, description=f"Points refunded for booking {redemption.pnr}")
@@ -322,7 +339,6 @@ def refund_locked(redemption, split, *, by, key="", description, by_policy=True)
         )  # fmt: skip
     for ticket, share in split.items():
         ticket.points_refunded += share
-    RedemptionTicket.objects.bulk_update(split, ["points_refunded"])  # one statement however many tickets
     redemption.points_refunded += amount
     redemption.refund_count += 1
     name = "refund_rest" if redemption.points_refundable == 0 else "refund_part"
@@ -330,6 +346,7 @@ def refund_locked(redemption, split, *, by, key="", description, by_policy=True)
     operation = record_operation(
         redemption, PointsOperation.Kind.REFUND, amount, by=by, key=key, activity=activity,
         tickets={t.ticket_number: share for t, share in split.items()}, forfeited=forfeited,
+        along=exchanges_sql.points_refunded_update(split),  # the tickets' refunded points, same round trip
     )  # fmt: skip
     return RefundResult(operation, redemption, amount, redemption.cash_amount, expired, forfeited)
 
@@ -340,7 +357,7 @@ def check_eligibility(*, state):
     return not codes, [(code, eligibility.REASONS[code]) for code in codes]
 
 
-@transaction.atomic
+@partner_write
 def report_failure(*, partner, redemption_id, step, detail="", by=None):
     """A soft failure after the point of no return: a manual-handling case for an agent, never silence."""
     redemption = _locked(partner, redemption_id)

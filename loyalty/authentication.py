@@ -9,6 +9,8 @@ issued a token (loyalty.api_tokens.issue_token). The header is unchanged: `Autho
 import binascii
 from hmac import compare_digest
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -18,11 +20,15 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
+from loyalty import sql
+
 
 class ExpiringTokenAuthentication(auth.TokenAuthentication):
     """knox's hashed tokens, one query per request; a token past its expiry answers 401."""
 
-    related = ("user",)
+    # What a subclass's views read of the user, read with the token: reverse one-to-one links of the user
+    # (exchanges: its partner client), cached on the user (None when it has none).
+    with_user = ()
 
     def authenticate_credentials(self, token):
         invalid = _("Invalid token.")
@@ -31,8 +37,7 @@ class ExpiringTokenAuthentication(auth.TokenAuthentication):
             digest = hash_token(token)
         except (TypeError, UnicodeError, binascii.Error):
             raise exceptions.AuthenticationFailed(invalid) from None
-        candidates = get_token_model().objects.select_related(*self.related)
-        for auth_token in candidates.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH]):
+        for auth_token in tokens_with_user(token[: CONSTANTS.TOKEN_KEY_LENGTH], type(self).with_user):
             if not compare_digest(digest, auth_token.digest):
                 continue
             if auth_token.expiry is not None and auth_token.expiry <= timezone.now():
@@ -41,6 +46,50 @@ class ExpiringTokenAuthentication(auth.TokenAuthentication):
                 self.renew_token(auth_token)
             return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(invalid)
+
+
+_statements = {}
+
+
+def _tokens_statement(with_user):
+    """The tokens of a key with their user and the user's `with_user` links: SQL and row readers, built once."""
+    found = _statements.get(with_user)
+    if found is not None:
+        return found
+    token_model, user_model = get_token_model(), get_user_model()
+    links = [user_model._meta.get_field(name) for name in with_user]
+    parts = [("t", token_model), ("u", user_model), *((f"r{n}", link.related_model) for n, link in enumerate(links))]
+    qn = connection.ops.quote_name
+    columns, readers, offset = [], [], 0
+    for alias, model in parts:
+        fields = list(model._meta.concrete_fields)
+        columns += [f"{alias}.{qn(field.column)}" for field in fields]
+        readers.append(sql.row_reader(model, fields, offset))
+        offset += len(fields)
+    t, u = sql.Names(token_model), sql.Names(user_model)
+    joins = [f"JOIN {u.table} u ON u.{u.pk} = t.{t.user}"]
+    joins += [
+        f"LEFT JOIN {sql.table(link.related_model)} r{n} ON r{n}.{qn(link.field.column)} = u.{u.pk}"
+        for n, link in enumerate(links)
+    ]
+    statement = f"SELECT {', '.join(columns)} FROM {t.table} t {' '.join(joins)} WHERE t.{t.token_key} = %s"
+    found = _statements[with_user] = (statement, readers, links)
+    return found
+
+
+def tokens_with_user(token_key, with_user=()):
+    """The tokens whose key is `token_key`, each with its user (and the user's `with_user` links) read in one
+    prepared statement: every API request runs it, where compiling the queryset cost more than the query."""
+    statement, (read_token, read_user, *read_links), links = _tokens_statement(tuple(with_user))
+    token_model = get_token_model()
+    tokens = []
+    for row in sql.run(statement, [token_key]):
+        auth_token, user = read_token(row), read_user(row)
+        token_model._meta.get_field("user").set_cached_value(auth_token, user)
+        for link, read in zip(links, read_links, strict=True):
+            link.set_cached_value(user, read(row))
+        tokens.append(auth_token)
+    return tokens
 
 
 class ExpiringTokenScheme(OpenApiAuthenticationExtension):

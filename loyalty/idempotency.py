@@ -10,6 +10,7 @@ carries a token rendered with it, used the same way, so a double click or a
 re-posted page submits once.
 """
 
+import contextvars
 import datetime as dt
 import hashlib
 import json
@@ -18,9 +19,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
+from loyalty import sql
 from loyalty.models import IdempotencyKey
 from loyalty.text import storable
 
@@ -84,6 +87,11 @@ HOLD_AND_READ = f"""
               FROM loyalty_idempotencykey WHERE user_id = %(user)s AND scope = %(scope)s AND key = %(key)s)
 """
 
+READ = """
+    SELECT fingerprint, response_status, response_body::text
+      FROM loyalty_idempotencykey WHERE user_id = %(user)s AND scope = %(scope)s AND key = %(key)s
+"""
+
 
 def _replay(key, print_, stored):
     first_print, status, body = stored
@@ -92,26 +100,38 @@ def _replay(key, print_, stored):
     return Replay(int(status), json.loads(body))
 
 
-def _stored(*, user, scope, key, print_):
-    """The Replay of the finished first request with this key (read after the transaction that wrote it)."""
-    row = (
-        IdempotencyKey.objects.filter(user=user, scope=scope, key=key)
-        .values_list("fingerprint", "response_status", "response_body")
-        .first()
-    )
-    if row is None:
-        return None
-    if row[0] != print_:
-        raise _reused(key)
-    return Replay(row[1], row[2])
+def _stored(params, print_):
+    """The Replay of the finished first request with this key, or None: one prepared read, no lock taken."""
+    rows = sql.run(READ, params)
+    return _replay(params["key"], print_, rows[0]) if rows else None
 
 
-def _keep(*, user, scope, key, print_, status, body):
+def _hold(params, print_):
+    """Take the key's lock, in the transaction of the effect: the Replay of a first request that finished
+    meanwhile, or None (the effect is ours to run). KeyProblem 409 while another request holds the key."""
+    ((held, stored),) = sql.run(HOLD_AND_READ, params)
+    if not held:
+        raise _in_flight(params["key"])
+    return None if stored is None else _replay(params["key"], print_, stored)
+
+
+def _keep(*, user, scope, key, print_, status, body):  # user: a user's id
     # A refusal may quote what was sent (a key named with a NUL): jsonb could not store it as it is.
-    IdempotencyKey.objects.create(
-        user=user, scope=scope, key=key, fingerprint=print_, response_status=status,
+    # One prepared INSERT: every partner write pays for it.
+    sql.insert(IdempotencyKey(
+        user_id=user, scope=scope, key=key, fingerprint=print_, response_status=status,
         response_body=storable(json.loads(json.dumps(body, cls=DjangoJSONEncoder))),
-    )  # fmt: skip
+    ))  # fmt: skip
+
+
+_refusals_roll_back = contextvars.ContextVar("refusals_roll_back", default=False)
+
+
+def effect_savepoint():
+    """Should a service's transaction.atomic open a savepoint? Not when it is the effect respond_once runs:
+    a refusal then rolls back the key's whole transaction (two round trips fewer on every call), and
+    respond_once keeps the refusal after. Anywhere else, yes: a caller may catch the refusal and go on."""
+    return not _refusals_roll_back.get()
 
 
 def respond_once(*, user, scope, key, payload, respond, keep_refusals=True):
@@ -126,26 +146,42 @@ def respond_once(*, user, scope, key, payload, respond, keep_refusals=True):
         return respond()
     _check(key)
     print_ = fingerprint(payload)
+    params = {"user": user.pk, "scope": scope, "key": key}
+    # A repeat usually comes after its first request finished: one read answers it, with no transaction.
+    replay = _stored(params, print_)
+    if replay is not None:
+        return replay.status, replay.body
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(HOLD_AND_READ, {"user": user.pk, "scope": scope, "key": key})
-                held, stored = cursor.fetchone()
-            if not held:
-                raise _in_flight(key)
-            if stored is not None:
-                replay = _replay(key, print_, stored)
+            replay = _hold(params, print_)
+            if replay is not None:
                 return replay.status, replay.body
-            status, body = respond()
-            if status < 400 or keep_refusals:
-                _keep(user=user, scope=scope, key=key, print_=print_, status=status, body=body)
+            token = _refusals_roll_back.set(True)
+            try:
+                status, body = respond()
+            finally:
+                _refusals_roll_back.reset(token)
+            keep = status < 400 or keep_refusals
+            # A service that opened no savepoint of its own (effect_savepoint) marked the whole transaction for
+            # rollback when it refused: its refusal is kept after that rollback, in a transaction of its own.
+            rolled_back = transaction.get_rollback()
+            if rolled_back and status < 400:
+                raise TransactionManagementError(f"{scope} answered {status} but its transaction was rolled back.")
+            if keep and not rolled_back:
+                _keep(**params, print_=print_, status=status, body=body)
+        if keep and rolled_back:
+            with transaction.atomic():
+                replay = _hold(params, print_)
+                if replay is not None:
+                    return replay.status, replay.body
+                _keep(**params, print_=print_, status=status, body=body)
     except IntegrityError as error:
         # The first request with the key finished between this one's read and its lock (the database's
         # unique constraint caught it): everything this one did is rolled back; answer as a repeat.
         diagnosis = getattr(error.__cause__, "diag", None)
         if getattr(diagnosis, "constraint_name", "") != "one_request_per_idempotency_key":
             raise
-        replay = _stored(user=user, scope=scope, key=key, print_=print_)
+        replay = _stored(params, print_)
         if replay is None:
             raise
         return replay.status, replay.body

@@ -70,6 +70,35 @@ def db_values(fields, instance, *, adding):
     return [f.get_db_prep_save(f.pre_save(instance, adding), conn) for f in fields]
 
 
+_inserts = {}
+
+
+def insert(instance, *, along=None):
+    """INSERT a new instance with one prepared statement and set its primary key: a hot path's create()
+    without compiling an INSERT each time. Sends no save signals: only for models nothing listens to.
+
+    `along`: (SQL, params) of another write made by the same statement (a data-modifying WITH), one round
+    trip for both; its SQL is the same each time (its statement is kept), its params vary.
+    """
+    model = type(instance)
+    along_sql, along_params = along or ("", [])
+    found = _inserts.get((model, along_sql))
+    if found is None:
+        qn = connection.ops.quote_name
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        statement = (
+            (f"WITH along AS ({along_sql}) " if along_sql else "")
+            + f"INSERT INTO {table(model)} ({', '.join(qn(f.column) for f in fields)})"
+            + f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(model._meta.pk.column)}"
+        )
+        found = _inserts[(model, along_sql)] = (statement, fields)
+    statement, fields = found
+    ((pk,),) = run(statement, [*along_params, *db_values(fields, instance, adding=True)])
+    instance.pk = pk
+    instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
+    return instance
+
+
 # --- posting: what a post reads ----------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """loyalty.idempotency on its own: the key's response is kept with the request's effect, and only then."""
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 
 from loyalty import idempotency
 from loyalty.models import IdempotencyKey, Member
@@ -75,3 +75,25 @@ def test_the_same_key_with_another_body_is_422():
     with pytest.raises(idempotency.KeyProblem) as refused:
         call(user, lambda: enrol("M2"), payload={"path": "/api/x/", "body": {"points": 11}})
     assert refused.value.status == 422 and refused.value.code == "key_reused"
+
+
+def test_an_effect_that_opens_no_savepoint_has_its_refusal_kept_and_its_writes_undone():
+    # exchanges' partner writes ask effect_savepoint(): inside respond_once they open none, so a refusal
+    # rolls back the key's whole transaction; the refusal is then kept in a transaction of its own.
+    user = UserFactory()
+    runs = []
+
+    def refuses():
+        runs.append(1)
+        try:
+            with transaction.atomic(savepoint=idempotency.effect_savepoint()):
+                enrol("M1")
+                raise ValueError("no")
+        except ValueError:
+            return 422, {"code": "refused"}
+
+    assert idempotency.effect_savepoint() is True  # outside respond_once: a savepoint as usual
+    assert call(user, refuses) == (422, {"code": "refused"})
+    assert not Member.objects.exists()
+    assert list(IdempotencyKey.objects.values_list("response_status", flat=True)) == [422]
+    assert call(user, refuses) == (422, {"code": "refused"}) and len(runs) == 1

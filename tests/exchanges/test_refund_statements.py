@@ -1,0 +1,59 @@
+"""What a refund costs the database: a fixed, short list of statements (bench_exchanges measures the rest).
+
+Real transactions here (transaction=True): inside a test's own transaction every atomic block would be a
+savepoint, and the savepoints a refund no longer opens could not be told from the test's.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.exchanges.conftest import booking
+
+BASE = "/api/exchanges"
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def captured(calls, payer):
+    redemption = calls.post(f"{BASE}/redemptions/", booking(payer)).data
+    calls.post(f"{BASE}/redemptions/{redemption['id']}/capture/")
+    return redemption["id"]
+
+
+def statements(calls, url, body, key):
+    with CaptureQueriesContext(connection) as queries:
+        response = calls.post(url, body, key=key)
+    return response, [" ".join(q["sql"].split()) for q in queries.captured_queries]
+
+
+def test_a_first_refund_opens_no_savepoint_and_locks_the_booking_and_its_tickets_in_one_statement(
+    calls, payer, captured
+):
+    url, body = f"{BASE}/redemptions/{captured}/refunds/", {"membership_number": payer.membership_number}
+    response, sql = statements(calls, url, body, "refund-1")
+    assert response.status_code == 201
+    assert not [s for s in sql if "SAVEPOINT" in s]
+    assert len([s for s in sql if "FOR UPDATE" in s]) == 1
+    # The token; the key read (no answer kept yet); then, in one transaction, the key's lock, the booking
+    # locked with its tickets, the refund activity with its entries, the booking's state with its log row, the
+    # operation with the tickets' refunded points, and the key's answer.
+    assert sql[2] == "BEGIN" and sql[-1] == "COMMIT" and len(sql) == 10, sql
+
+
+def test_a_replay_is_answered_by_one_read_without_a_transaction(calls, payer, captured):
+    url, body = f"{BASE}/redemptions/{captured}/refunds/", {"membership_number": payer.membership_number}
+    first = calls.post(url, body, key="refund-1")
+    again, sql = statements(calls, url, body, "refund-1")
+    assert again.status_code == first.status_code == 201 and again.data == first.data
+    assert len(sql) == 2 and "knox_authtoken" in sql[0] and "loyalty_idempotencykey" in sql[1], sql
+    assert "pg_try_advisory_xact_lock" not in sql[1]
+
+
+def test_a_refused_refund_is_kept_and_replayed_and_changes_nothing(calls, payer, captured):
+    url = f"{BASE}/redemptions/{captured}/refunds/"
+    body = {"membership_number": payer.membership_number, "points": 999_999}
+    first = calls.post(url, body, key="too-much")
+    again, sql = statements(calls, url, body, "too-much")
+    assert first.status_code == again.status_code == 422 and first.data["code"] == "over_refund"
+    assert again.data == first.data and len(sql) == 2
