@@ -3,7 +3,7 @@ running its SQL (bench_exchanges). Each is built once per process from the model
 column name written by hand) and runs through loyalty.sql.run, which lets psycopg prepare it on the server.
 """
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from exchanges.models import PartnerClient, Redemption, RedemptionTicket, RefundPolicy
 from loyalty import sql
@@ -20,13 +20,7 @@ def _lock_statement(for_partner):
     found = _locks.get(for_partner)
     if found is not None:
         return found
-    qn = connection.ops.quote_name
-    columns, readers, offset = [], [], 0
-    for alias, model in _PARTS:
-        fields = list(model._meta.concrete_fields)
-        columns += [f"{alias}.{qn(field.column)}" for field in fields]
-        readers.append(sql.row_reader(model, fields, offset))
-        offset += len(fields)
+    columns, readers = sql.joined_columns(_PARTS)
     r, p, rp, m, t = (sql.Names(model) for _, model in _PARTS)
     statement = (
         f"SELECT {', '.join(columns)} FROM {r.table} r"

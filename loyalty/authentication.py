@@ -10,7 +10,6 @@ import binascii
 from hmac import compare_digest
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -59,19 +58,12 @@ def _tokens_statement(with_user):
     token_model, user_model = get_token_model(), get_user_model()
     links = [user_model._meta.get_field(name) for name in with_user]
     parts = [("t", token_model), ("u", user_model), *((f"r{n}", link.related_model) for n, link in enumerate(links))]
-    qn = connection.ops.quote_name
-    columns, readers, offset = [], [], 0
-    for alias, model in parts:
-        fields = list(model._meta.concrete_fields)
-        columns += [f"{alias}.{qn(field.column)}" for field in fields]
-        readers.append(sql.row_reader(model, fields, offset))
-        offset += len(fields)
+    columns, readers = sql.joined_columns(parts)
     t, u = sql.Names(token_model), sql.Names(user_model)
     joins = [f"JOIN {u.table} u ON u.{u.pk} = t.{t.user}"]
-    joins += [
-        f"LEFT JOIN {sql.table(link.related_model)} r{n} ON r{n}.{qn(link.field.column)} = u.{u.pk}"
-        for n, link in enumerate(links)
-    ]
+    for n, link in enumerate(links):
+        other = sql.Names(link.related_model)
+        joins.append(f"LEFT JOIN {other.table} r{n} ON r{n}.{getattr(other, link.field.name)} = u.{u.pk}")
     statement = f"SELECT {', '.join(columns)} FROM {t.table} t {' '.join(joins)} WHERE t.{t.token_key} = %s"
     found = _statements[with_user] = (statement, readers, links)
     return found

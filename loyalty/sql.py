@@ -56,6 +56,18 @@ def row_reader(model, fields, offset):
     return read
 
 
+def joined_columns(parts):
+    """The SELECT list and a row reader per model, for (alias, model) parts read side by side in one row."""
+    qn = connection.ops.quote_name
+    columns, readers, offset = [], [], 0
+    for alias, model in parts:
+        fields = list(model._meta.concrete_fields)
+        columns += [f"{alias}.{qn(field.column)}" for field in fields]
+        readers.append(row_reader(model, fields, offset))
+        offset += len(fields)
+    return columns, readers
+
+
 def table(model):
     return connection.ops.quote_name(model._meta.db_table)
 

@@ -12,7 +12,7 @@ from functools import cache
 from django.db import connection
 
 from loyalty.models import Location
-from loyalty.sql import Names, row_reader
+from loyalty.sql import Names, joined_columns, row_reader
 from retro.models import (
     Flight,
     RetroClaim,
@@ -108,12 +108,7 @@ def submission_setup_statement():
     Parameters: program, transaction type. Returns (sql, read settings, read key, read key field).
     """
     parts = [("s", RetroSettings), ("k", RetroClaimKey), ("f", RetroClaimKeyField)]
-    columns, readers, offset = [], [], 0
-    for alias, model in parts:
-        fields = list(model._meta.concrete_fields)
-        columns += [f"{alias}.{connection.ops.quote_name(field.column)}" for field in fields]
-        readers.append(row_reader(model, fields, offset))
-        offset += len(fields)
+    columns, readers = joined_columns(parts)
     key, field, settings = Names(RetroClaimKey), Names(RetroClaimKeyField), Names(RetroSettings)
     sql = (
         f"SELECT {', '.join(columns)} FROM {key.table} k"
