@@ -14,7 +14,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exchanges import services
+from exchanges import quotes, services
 from exchanges.authentication import PartnerTokenAuthentication
 from exchanges.eligibility import BookingState
 from exchanges.errors import ExchangeRefused, NotAllowed
@@ -185,7 +185,7 @@ class QuoteView(PartnerView):
         if not body.is_valid():
             return status.HTTP_400_BAD_REQUEST, body.errors
         data = body.validated_data
-        ratio, options = services.quote(
+        ratio, options = quotes.quote(
             partner=self.partner, program=self.program(data["program"]), market=data["market"],
             cash_fare=data["cash_fare"], tickets=data["tickets"],
         )  # fmt: skip

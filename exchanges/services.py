@@ -1,11 +1,11 @@
-"""Redeeming and refunding points for booking engines (seed 004): quote, authorize, capture, release, refund,
-eligibility, and failures after the point of no return. Points move only through loyalty.services."""
+"""Redeeming and refunding points for booking engines (seed 004): authorize, capture, release, refund (the fare
+slider is exchanges.quotes), eligibility, and failures after the point of no return. Points move only through
+loyalty.services."""
 
 import datetime as dt
 import functools
-import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -17,7 +17,6 @@ from exchanges.errors import (
     BadAmount,
     BadRequest,
     InsufficientPoints,
-    NoRatio,
     NotAllowed,
     NotOriginalPayer,
     OverRefund,
@@ -25,7 +24,6 @@ from exchanges.errors import (
 )
 from exchanges.models import (
     REFUNDABLE,
-    AwardConversionRatio,
     CaseNote,
     CorrectionStatus,
     ManualHandlingCase,
@@ -44,10 +42,8 @@ from loyalty.services import post_activity
 SOURCE = "exchanges"
 # Points are spent from, and refunded to, one award bucket: the spendable balance is the sum of the buckets.
 BUCKET = Metric.BASE
-CENT = Decimal("0.01")
 # Namespace of the advisory lock that serialises holds on one membership (the first key of the pair).
 HOLD_LOCK = 4004
-SLIDER_STEPS = 5
 
 
 def partner_write(service):
@@ -60,13 +56,6 @@ def partner_write(service):
             return service(*args, **kwargs)
 
     return write
-
-
-@dataclass
-class FareOption:
-    points: int
-    cash: Decimal
-    redemption_only: bool
 
 
 @dataclass
@@ -83,39 +72,10 @@ class RefundResult:
         return self.points_refunded - self.points_forfeited
 
 
-def _check_program(partner, program):
+def check_program(partner, program):
+    """NotAllowed unless the partner is active and may redeem in the program."""
     if not partner.active or not partner.programs.filter(pk=program.pk).exists():
         raise NotAllowed(f"{partner} may not redeem in the program {program}.")
-
-
-def quote(*, partner, program, market, cash_fare, tickets=1):
-    """The fare slider: points/cash combinations for a cash fare, at the program and market's ratios.
-
-    Points-plus-cash positions use the mixed ratio from the minimum points upward; the last option pays
-    the whole fare with points at the redemption-only ratio.
-    """
-    _check_program(partner, program)
-    if cash_fare is None or cash_fare <= 0:
-        raise BadAmount("The cash fare must be more than zero.")
-    if tickets < 1:
-        raise BadAmount("A quote is for one ticket or more.")
-    ratio = AwardConversionRatio.objects.filter(program=program, market=market).first()
-    if ratio is None:
-        raise NoRatio(f"No conversion ratio is set for {program} in the market {market!r}.")
-    minimum = ratio.minimum_points_per_ticket * tickets
-    full_mixed = math.ceil(cash_fare * ratio.points_per_unit_mixed)
-    options = []
-    if full_mixed > minimum:
-        for step in range(SLIDER_STEPS):
-            points = minimum + (full_mixed - minimum) * step // SLIDER_STEPS
-            if points <= 0:
-                continue
-            cash = (cash_fare - Decimal(points) / ratio.points_per_unit_mixed).quantize(CENT, ROUND_HALF_UP)
-            if cash > 0 and all(o.points != points for o in options):
-                options.append(FareOption(points, cash, False))
-    full = max(math.ceil(cash_fare * ratio.points_per_unit_redemption), minimum)
-    options.append(FareOption(full, Decimal("0.00"), True))
-    return ratio, options
 
 
 def available_points(membership):
@@ -140,7 +100,7 @@ def _lock_holds(membership):
 def authorize(*, partner, program, membership, pnr, currency, cash_amount, tickets, by=None, key=""):
     """Hold the tickets' points on the paying membership: they leave the available balance until captured
     or released. `tickets`: [(ticket number, points)]. Raises InsufficientPoints when the hold does not fit."""
-    _check_program(partner, program)
+    check_program(partner, program)
     if membership.program_id != program.pk:
         raise BadAmount(f"The membership {membership.membership_number} is not in {program}.")
     if cash_amount is None or cash_amount < 0:
