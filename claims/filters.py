@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from claims.models import ClaimDecision, ClaimOrigin, ClaimSource, ClaimStatus, ClaimType, MembershipClaim
 from claims.selectors import claim_owners, claim_submitters
-from loyalty.filters import style_fields
+from loyalty.filters import FormClassOnce, style_fields
 from loyalty.models import Location, Program
 from loyalty.selectors import membership_ids_named_at_most
 from loyalty.widgets import speed_up
@@ -32,7 +32,7 @@ def _submitters(request=None):
     return claim_submitters().order_by("username")
 
 
-class ClaimSearch(django_filters.FilterSet):
+class ClaimSearch(FormClassOnce, django_filters.FilterSet):
     name = django_filters.CharFilter(method="filter_name", label="Name", max_length=100,
                                      help_text="Member name, member number or membership number.")  # fmt: skip
     program = django_filters.ModelChoiceFilter(

@@ -23,6 +23,20 @@ def style_fields(form):
         field.widget.attrs["class"] = "form-select form-select-sm" if is_select else "form-control form-control-sm"
 
 
+class FormClassOnce:
+    """A FilterSet whose form class is built once per process, not on every request: django-filter makes a
+    form field per filter and a new class each time, a quarter of the claims search grid's time. Only for
+    filtersets whose fields do not depend on the request. Each form still clones its fields, so a model
+    choice's queryset is read afresh for every request."""
+
+    def get_form_class(self):
+        cls = type(self)
+        form_class = cls.__dict__.get("_form_class_once")
+        if form_class is None:
+            form_class = cls._form_class_once = super().get_form_class()
+        return form_class
+
+
 def search_phone_digits(value):
     """The digits a phone search looks for: leading zeros dropped, so a national "06 12 34 56 78" and an
     international "0033 6 12…" both find the stored "+33 6 12 34 56 78"."""

@@ -10,7 +10,7 @@ from django.utils import timezone
 from claims import services
 from claims.models import ClaimOrigin, ClaimSource, ClaimStatus, MembershipClaim
 from tests.claims.factories import claim_type, hotel, hotel_program, membership_in, open_stay_claim
-from tests.factories import MemberFactory, MembershipFactory
+from tests.factories import MemberFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +136,15 @@ def test_only_users_with_a_claims_permission_may_search(client, outsider, member
     client.logout()
     assert client.get("/claims/").status_code == 302
     assert MembershipClaim.objects.count() == 2
+
+
+def test_the_owner_list_is_read_afresh_though_the_search_form_is_built_once(client, csr, supervisor, world):
+    # The search's form class is made once per process (loyalty.filters.FormClassOnce); its lists are not.
+    client.force_login(csr)
+    before = client.get("/claims/").context["search"].form
+    owners_before = [label for _, label in before.fields["owner"].widget.choices]
+    UserFactory(username="newcomer", role="Supervisor", first_name="Noor", last_name="Haddad")
+    after = client.get("/claims/").context["search"].form
+    assert type(before) is type(after)
+    assert "Noor Haddad" not in owners_before
+    assert "Noor Haddad" in [label for _, label in after.fields["owner"].widget.choices]
