@@ -108,7 +108,8 @@ def axis_top(highest):
     if highest <= 0:
         return 1
     step = 10 ** math.floor(math.log10(highest))
-    return next(m * step for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * step >= highest * 1.05)
+    # Up to 12 steps: a value just under the next power of ten (9.6) still gets its 5 % of headroom.
+    return next(m * step for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 12) if m * step >= highest * 1.05)
 
 
 def short_labels(labels):

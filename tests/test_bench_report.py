@@ -210,3 +210,10 @@ def test_each_bench_gets_a_figures_file_of_its_own_and_it_is_removed(tmp_path, m
     assert len(table_rows(sections["bench_one"])) == 7
     assert len(table_rows(sections["bench_two"])) == 1
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("highest", [0.5, 1, 9.6, 9.99, 10, 95, 123.4, 999])
+def test_a_charts_axis_tops_every_value_with_room_to_spare(highest):
+    # 9.6 once found no round top under 10 with 5 % of room, and the whole report stopped.
+    top = figures.axis_top(highest)
+    assert highest * 1.05 <= top <= highest * 2.5
