@@ -43,3 +43,13 @@ def test_a_status_is_never_written_but_through_the_transition_writer(case):
     with pytest.raises(AttributeError):
         case.status = "resolved"
     assert Redemption.objects.get().status == "authorized"
+
+
+def test_the_notes_are_numbered_once_there_are_some_and_the_empty_line_is_not_note_one(case, supervisor, client):
+    client.force_login(supervisor)
+    empty = client.get(f"/exchanges/manual-handling/{case.pk}/").content.decode()
+    assert "No notes yet." in empty and "list-group-numbered" not in empty
+    services.take_case(case=case, by=supervisor)
+    services.add_case_note(case=case, text="Called the airline desk.", by=supervisor)
+    noted = client.get(f"/exchanges/manual-handling/{case.pk}/").content.decode()
+    assert "list-group-numbered" in noted and "No notes yet." not in noted
