@@ -7,7 +7,7 @@ from exchanges.models import Redemption
 from loyalty import selectors
 from loyalty.models import Activity
 from tests.concurrency import race
-from tests.exchanges.conftest import TICKET_A, Calls, booking, client_of
+from tests.exchanges.conftest import TICKET_A, TICKET_B, Calls, booking, client_of
 
 BASE = "/api/exchanges"
 
@@ -41,6 +41,20 @@ def test_concurrent_full_refunds_with_different_keys_refund_once(partner, payer,
     assert sorted(r.status_code for r in results) == [201] + [422] * 5
     assert {r.data["code"] for r in results if r.status_code == 422} == {"over_refund"}
     assert Redemption.objects.get().points_refunded == 16_000
+    assert selectors.award_balance(payer) == 50_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_partial_refunds_each_see_the_tickets_as_the_one_before_left_them(partner, payer, captured):
+    # 10,000 + 6,000 points over two tickets; two refunds of 8,000 at once. The second waits for the first's
+    # lock and must read ticket A's 2,000 left (not the 10,000 it had): A then B, never A twice.
+    results = race([refund_call(partner, captured, payer, f"part-{i}", points=8_000) for i in range(2)])
+    assert [r.status_code for r in results] == [201, 201]
+    redemption = Redemption.objects.get()
+    assert redemption.points_refunded == 16_000 and redemption.status == "refunded"
+    tickets = dict(redemption.tickets.values_list("ticket_number", "points_refunded"))
+    assert tickets == {TICKET_A: 10_000, TICKET_B: 6_000}
+    assert sorted(sum(r.data["tickets"].values()) for r in results) == [8_000, 8_000]
     assert selectors.award_balance(payer) == 50_000
 
 
