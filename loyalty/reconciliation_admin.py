@@ -57,7 +57,7 @@ class JobRunAdmin(admin.ModelAdmin):
     def outcome(self, run):
         if run.succeeded is None:
             return "running (or stopped)"
-        return "succeeded" if run.succeeded else format_html("<strong style='color:#b02a37'>failed</strong>")
+        return "succeeded" if run.succeeded else format_html("<strong style='color:{}'>failed</strong>", "#b02a37")
 
     def has_add_permission(self, request):
         return False
