@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from claims.models import (
     AdjustmentCode,
@@ -76,6 +77,11 @@ class ClaimForm(forms.ModelForm):
         self.fields["adjustment_code"].queryset = codes.filter(active=True) | codes.filter(
             pk=claim.adjustment_code_id or 0
         )
+        # Choosing a code shows its thresholds beside it.
+        self.fields["adjustment_code"].widget.attrs.update(
+            {"hx-get": reverse("adjustment-code-thresholds"), "hx-trigger": "change", "hx-target": "#thresholds",
+             "hx-swap": "innerHTML"}
+        )  # fmt: skip
         self.fields["record_type"].widget.attrs["data-record-type"] = "1"
         for name in ADJUSTMENT_FIELDS:
             self.fields[name].widget.attrs.update({"inputmode": "numeric", "class": "form-control form-control-sm"})

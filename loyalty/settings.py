@@ -114,7 +114,7 @@ CONTENT_SECURITY_POLICY = {
 # address, that pair is locked out for AXES_COOLOFF_TIME; a correct login resets the count.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "loyalty.auth_backends.ModelBackendOneQuery",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))  # hours

@@ -5,10 +5,19 @@ with twenty fields and a few hundred options that was most of the page's time (m
 membership claims search: 50 of its 70 ms). These write the same HTML directly.
 """
 
+import html
+
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.choices import BaseChoiceIterator
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import SafeData, mark_safe
+
+
+def _escaped(value):
+    """As Django's conditional_escape, for the strings and numbers an option holds, at a fifth of its cost
+    (a search page writes some three hundred options)."""
+    return value if isinstance(value, SafeData) else html.escape(str(value))
 
 
 class FastSelect(forms.Select):
@@ -18,15 +27,12 @@ class FastSelect(forms.Select):
         chosen = {str(v) for v in self.format_value(value)}
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option, " selected" if str(option) in chosen else "", label)
-                for option, label in self.choices
-            ),
+        options = "".join(
+            f'<option value="{_escaped(option)}"{" selected" if str(option) in chosen else ""}>'
+            f"{_escaped(label)}</option>"
+            for option, label in self.choices
         )
-        return format_html("<select{}>{}</select>", flatatt(final), options)
+        return mark_safe(f"<select{flatatt(final)}>{options}</select>")  # noqa: S308 - every value escaped above
 
 
 class _FastInput:

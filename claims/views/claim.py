@@ -40,9 +40,10 @@ def _prefill(request, membership):
     return initial, stay
 
 
-def _form(request, claim, membership, *, data=None, initial=None):
+def _form(request, claim, *, data=None, initial=None):
+    # claim.program, read with the claim: the membership's own program would be one more query.
     return ClaimForm(
-        data, instance=claim, initial=initial, program=membership.program, user=request.user,
+        data, instance=claim, initial=initial, program=claim.program, user=request.user,
         editing=request.user.has_perm(EDIT), property_user=services.is_property_user(request.user),
     )  # fmt: skip
 
@@ -58,7 +59,7 @@ def claim_new(request):
         raise PermissionDenied
     initial, stay = _prefill(request, membership)
     claim = MembershipClaim(membership=membership, program=membership.program)
-    form = _form(request, claim, membership, data=request.POST or None, initial=initial)
+    form = _form(request, claim, data=request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             claim = services.open_claim(membership=membership, by=request.user, values=form.values(), stay=stay)
@@ -108,7 +109,7 @@ def claim_detail(request, pk):
     can_edit = request.user.has_perm(EDIT)
     if request.method == "POST" and not can_edit:
         raise PermissionDenied  # a view-only user's crafted POST changes nothing
-    form = _form(request, claim, claim.membership, data=request.POST or None)
+    form = _form(request, claim, data=request.POST or None)
     if not can_edit:
         for field in form.fields.values():
             field.disabled = True

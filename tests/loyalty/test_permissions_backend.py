@@ -1,0 +1,50 @@
+"""The sign-in backend reads a user's permissions, their own and their groups', in one query."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh(user):
+    return type(user).objects.get(pk=user.pk)  # no permissions cached yet
+
+
+def test_own_and_group_permissions_are_read_in_one_query(roles):
+    user = UserFactory(username="mixed")
+    user.user_permissions.add(Permission.objects.get(codename="view_membershipclaim"))
+    group = Group.objects.create(name="Notes")
+    group.permissions.add(Permission.objects.get(codename="add_claimnote"))
+    user.groups.add(group)
+    user = fresh(user)
+    with CaptureQueriesContext(connection) as queries:
+        assert user.has_perm("claims.view_membershipclaim")
+        assert user.has_perm("claims.add_claimnote")
+        assert not user.has_perm("claims.change_membershipclaim")
+        assert user.get_all_permissions() == {"claims.view_membershipclaim", "claims.add_claimnote"}
+    assert len(queries) == 1
+
+
+def test_a_role_group_gives_what_django_s_own_backend_gives(csr):
+    from django.contrib.auth.backends import ModelBackend
+
+    assert fresh(csr).get_all_permissions() == ModelBackend().get_all_permissions(fresh(csr))
+    assert fresh(csr).get_all_permissions()  # the CSR role holds permissions
+
+
+def test_an_inactive_user_has_none_and_a_superuser_has_all(csr, admin_user):
+    csr.is_active = False
+    csr.save()
+    assert fresh(csr).get_all_permissions() == set()
+    assert not fresh(csr).has_perm("claims.view_membershipclaim")
+    assert len(fresh(admin_user).get_all_permissions()) == Permission.objects.count()
+
+
+def test_a_permission_granted_later_is_seen_on_the_next_request(outsider):
+    assert not fresh(outsider).has_perm("claims.view_membershipclaim")
+    outsider.user_permissions.add(Permission.objects.get(codename="view_membershipclaim"))
+    assert fresh(outsider).has_perm("claims.view_membershipclaim")
