@@ -71,6 +71,9 @@ def django_on_bench_db():
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    from loyalty.startup import freeze_loaded_objects
+
+    freeze_loaded_objects()  # as loyalty.wsgi does when a server process starts: the pages are measured in this one
 
 
 def _create_database(url):
