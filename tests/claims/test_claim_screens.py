@@ -255,3 +255,15 @@ def test_the_adjustment_files_queue_approves_a_file_sent_by_someone_else(client,
     adjustments.refresh_from_db()
     assert adjustments.status == "approved"
     assert LedgerEntry.objects.get(membership=member).quantity == 100
+
+
+def test_the_notes_list_shortens_long_notes_escapes_them_and_names_their_author(client, csr, claim):
+    services.add_note(claim=claim, by=csr, activity_type=None, text="<b>Folio</b> " + "x" * 200)
+    client.force_login(csr)
+    html = client.get(f"/claims/{claim.pk}/").content.decode()
+    row = html[html.index('<tr id="note-2">') : html.index("</tr>", html.index('<tr id="note-2">'))]
+    assert "&lt;b&gt;Folio&lt;/b&gt; " + "x" * 126 + "…</td>" in row and "<b>" not in row
+    assert "Casey" in row  # the CSR's first name (loyalty_format.person)
+    assert f'href="/claims/{claim.pk}/notes/2/"' in row and f'hx-get="/claims/{claim.pk}/notes/2/"' in row
+    first = html[html.index('<tr id="note-1">') : html.index("</tr>", html.index('<tr id="note-1">'))]
+    assert "<td>Claim opened</td><td>Casey</td>" in first  # written for the CSR who opened the claim
