@@ -22,7 +22,8 @@ USER_FIELDS = ("id", "username", "first_name", "last_name")
 
 def _by_id(queryset, ids):
     # Always one query, even for no id (Django skips an empty IN): a page costs the same whatever it shows.
-    return {obj.pk: obj for obj in queryset.filter(pk__in=sorted(ids) or [0])}
+    # Unordered: they go into a dict (a property's default order joined its program to sort them).
+    return {obj.pk: obj for obj in queryset.filter(pk__in=sorted(ids) or [0]).order_by()}
 
 
 def attach_lookups(claims):
