@@ -12,8 +12,11 @@ from typing import NamedTuple
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from psycopg.pq import ExecStatus
 
 from loyalty.models import Activity, EarningRule, EarningRuleSet, LedgerEntry, Location, Tier, TierPeriod
+
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 # --- running statements ------------------------------------------------------------------------
 
@@ -29,9 +32,12 @@ def run(sql, params):
     conn = connections[DEFAULT_DB_ALIAS]
     conn.ensure_connection()
     wrapper = CursorDebugWrapper if conn.queries_logged else CursorWrapper
-    with wrapper(psycopg.Cursor(conn.connection), conn) as cursor:
+    raw = psycopg.Cursor(conn.connection)
+    with wrapper(raw, conn) as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
+        # Rows or none, told by the result's status: `description` would build a Column for each of the
+        # fifty-odd columns a refund's lock reads, on every statement (an eighth of a refund's time).
+        return raw.fetchall() if raw.pgresult.status == TUPLES_OK else []
 
 
 def row_reader(model, fields, offset):
