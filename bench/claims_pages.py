@@ -117,21 +117,20 @@ def measure_page(client, conn, label, requests, floors, check, headers=None):
         assert response.status_code == 200, (label, url, params, response.status_code)
         counts.add(len(queries))
         page_sqls.append(selects(queries.captured_queries))
-    server, cpu, htmls = [], [], []
-    for url, params in requests:
+    for floor in floors:  # warm up
+        floor(conn)
+    # Each page, then its floor: the machine's speed drifts over a run (±30% seen on this VM), and a
+    # page and its floor measured side by side drift together.
+    server, cpu, htmls, bare, rows_of = [], [], [], [], []
+    for (url, params), floor in zip(requests, floors, strict=True):
         started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url, params, headers=headers)
         server.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
         htmls.append(response.content.decode())
-    for floor in floors:  # warm up
-        floor(conn)
-    bare, rows_of = [], []
-    for floor in floors:
         started = time.perf_counter()
-        rows = floor(conn)
+        rows_of.append(floor(conn))
         bare.append(time.perf_counter() - started)
-        rows_of.append(rows)
     for html, rows in zip(htmls, rows_of, strict=True):
         check(html, rows)
     replayed = [replay(conn, statements) for statements in page_sqls]
