@@ -201,6 +201,7 @@ MEDIA_ROOT = BASE_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
 LOGIN_URL = "login"
+SESSION_ENGINE = "loyalty.sessions"  # Django's database sessions, read by a prepared statement
 # A signed-in session ends after this long without a request (loyalty.middleware.IdleSessionMiddleware).
 SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60

@@ -1,4 +1,4 @@
-"""The sign-in backend reads a user's permissions, their own and their groups', in one query."""
+"""The sign-in reads every screen request makes: the session, the user and their permissions, one statement each."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -48,3 +48,33 @@ def test_a_permission_granted_later_is_seen_on_the_next_request(outsider):
     assert not fresh(outsider).has_perm("claims.view_membershipclaim")
     outsider.user_permissions.add(Permission.objects.get(codename="view_membershipclaim"))
     assert fresh(outsider).has_perm("claims.view_membershipclaim")
+
+
+def test_the_signed_in_user_is_read_with_one_statement_and_an_inactive_one_is_signed_out(client, csr):
+    from loyalty.auth_backends import ModelBackendOneQuery
+
+    backend = ModelBackendOneQuery()
+    with CaptureQueriesContext(connection) as queries:
+        user = backend.get_user(str(csr.pk))  # as the session holds it
+    assert user == csr and user.first_name == "Casey" and user.password == csr.password and len(queries) == 1
+    assert backend.get_user("not-a-number") is None and backend.get_user(csr.pk + 1000) is None
+    csr.is_active = False
+    csr.save()
+    assert backend.get_user(csr.pk) is None
+
+
+def test_a_session_is_read_by_its_key_until_it_expires(client, csr):
+    import datetime as dt
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from loyalty.sessions import SessionStore
+
+    client.force_login(csr)
+    key = client.cookies["sessionid"].value
+    assert SessionStore(key).get("_auth_user_id") == str(csr.pk)
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    expired = SessionStore(key)
+    assert expired.get("_auth_user_id") is None and expired.session_key is None
+    assert client.get("/").status_code == 302  # signed out: back to the login page
