@@ -13,11 +13,10 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from claims.models import ClaimDecision, ClaimOrigin, ClaimStatus
+from claims.models import ClaimDecision, ClaimOrigin, ClaimStatus, ClaimType, MembershipClaim
 from loyalty import sql
-from loyalty.models import Location
+from loyalty.models import Location, Member, Membership, Program
 
-GRID_JOINED = ("program", "membership__member", "claim_type")
 USER_FIELDS = ("id", "username", "first_name", "last_name")
 
 
@@ -37,6 +36,39 @@ def _by_id(model, ids, field_names=None):
     statement, read = found
     # Always one query, even for no id: a page costs the same whatever it shows.
     return {obj.pk: obj for obj in map(read, sql.run(statement, [sorted(ids) or [0]]))}
+
+
+_grid_statement = []
+
+
+def claims_by_id(ids):
+    """{pk: claim} of a page's claims, each with its program, membership, member and claim type: one prepared
+    statement, where select_related() of the same cost 3 ms of Python to compile and read (a fifth of a grid)."""
+    if not _grid_statement:
+        parts = [("c", MembershipClaim), ("p", Program), ("ms", Membership), ("m", Member), ("ct", ClaimType)]
+        columns, readers = sql.joined_columns(parts)
+        key = sql.column
+        statement = (
+            f"SELECT {', '.join(columns)} FROM {sql.table(MembershipClaim)} c "
+            f"JOIN {sql.table(Program)} p ON p.{key(Program, 'id')} = c.{key(MembershipClaim, 'program')} "
+            f"JOIN {sql.table(Membership)} ms ON ms.{key(Membership, 'id')} = c.{key(MembershipClaim, 'membership')} "
+            f"JOIN {sql.table(Member)} m ON m.{key(Member, 'id')} = ms.{key(Membership, 'member')} "
+            f"JOIN {sql.table(ClaimType)} ct ON ct.{key(ClaimType, 'id')} = c.{key(MembershipClaim, 'claim_type')} "
+            f"WHERE c.{key(MembershipClaim, 'id')} = ANY(%s::bigint[])"
+        )
+        links = [MembershipClaim._meta.get_field(name) for name in ("program", "membership", "claim_type")]
+        _grid_statement.append((statement, readers, links, Membership._meta.get_field("member")))
+    statement, (read_claim, read_program, read_membership, read_member, read_type), links, member_link = (
+        _grid_statement[0]
+    )
+    found = {}
+    for row in sql.run(statement, [list(ids)]):
+        claim, membership = read_claim(row), read_membership(row)
+        member_link.set_cached_value(membership, read_member(row))
+        for link, value in zip(links, (read_program(row), membership, read_type(row)), strict=True):
+            link.set_cached_value(claim, value)
+        found[claim.pk] = claim
+    return found
 
 
 def attach_lookups(claims):

@@ -23,7 +23,8 @@ class CappedPaginator(Paginator):
 
     - `rows`: the same rows with what the page shows (joins, annotations). A page then reads its ids
       from `object_list` (the filters and the sort alone), then its rows from `rows` by id: the
-      database sorts bare rows and joins only the page's.
+      database sorts bare rows and joins only the page's. A queryset, or a function of the ids
+      returning {id: row} (a prepared statement's reader, for the hottest pages).
     - `narrow`: when no more than `cap` rows match, the pages choose among those (the count's own
       LIMIT subquery), so a page sorts at most `cap` rows. Without it the database may walk a sort's
       index past most of the table for a small list whose rows are all at the far end (the newest,
@@ -100,7 +101,7 @@ class RowsById(Sequence):
 
     def __init__(self, ids, queryset):
         self.ids = ids
-        self.queryset = queryset
+        self.queryset = queryset  # or a function of a list of ids returning {id: row}
 
     def __len__(self):
         return len(self.ids)
@@ -108,7 +109,8 @@ class RowsById(Sequence):
     def __getitem__(self, index):
         if isinstance(index, slice):
             ids = self.ids[index]
-            rows = self.queryset.in_bulk(ids) if ids else {}
+            read = self.queryset if callable(self.queryset) else self.queryset.in_bulk
+            rows = read(ids) if ids else {}
             return [rows[pk] for pk in ids if pk in rows]
         return self[index : index + 1][0]
 

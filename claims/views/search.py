@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from claims.filters import SORTS, ClaimSearch
-from claims.grid import GRID_JOINED, attach_lookups, grid_rows
+from claims.grid import attach_lookups, claims_by_id, grid_rows
 from claims.models import ClaimStatus
 from claims.selectors import CLAIM_RELATIONS, claims_visible_to
 from claims.views._common import claims_screen, query_without_page
@@ -42,9 +42,10 @@ def claim_search(request):
     search = ClaimSearch(request.GET or None, queryset=claims_visible_to(request.user))
     page = None
     if search.has_criteria() or request.GET.get("all"):
-        rows = claims_visible_to(request.user).select_related(*GRID_JOINED)
-        with serial_plans():
-            page = CappedPaginator(search.qs, PAGE_SIZE, cap=COUNT_CAP, rows=rows).get_page(request.GET.get("page"))
+        with serial_plans():  # the ids come from search.qs, already limited to the claims the user may see
+            page = CappedPaginator(search.qs, PAGE_SIZE, cap=COUNT_CAP, rows=claims_by_id).get_page(
+                request.GET.get("page")
+            )
             flag_reply_by(page.object_list, timezone.localdate())
             attach_lookups(page.object_list)
     context = {
