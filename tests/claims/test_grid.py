@@ -23,3 +23,18 @@ def test_a_page_of_claims_comes_with_its_program_member_and_type_in_one_statemen
     assert shown[0][0] == program.name and shown[0][2] == membership.member.full_name
     assert people == {(claims[0].owner and claims[0].owner.username, "csr", "PAR-OPERA")}
     assert len(queries) == 4  # the claims, then origins, properties and people
+
+
+def test_the_claim_screen_reads_its_claim_with_its_adjustment_code_and_refuses_numbers_past_bigint(
+    client, csr, membership, program
+):
+    from tests.claims.factories import adjustment_values, code
+
+    goodwill = code(program)
+    claim = open_stay_claim(membership, csr, **adjustment_values(goodwill, bonus_points=100))
+    stay = open_stay_claim(membership, csr)
+    found = claims_by_id([claim.pk, stay.pk])
+    assert found[claim.pk].adjustment_code == goodwill and found[stay.pk].adjustment_code is None
+    client.force_login(csr)
+    assert client.get(f"/claims/{claim.pk}/").status_code == 200
+    assert client.get("/claims/99999999999999999999/").status_code == 404

@@ -29,9 +29,11 @@ class Criteria(forms.Form):
     name = forms.CharField(required=False, max_length=20, help_text="Part of the <name>.")
     count = forms.IntegerField(required=False, min_value=1)
     day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-@pytest.mark.parametrize("data", [{}, {"kind": "a&b", "name": "O'Neil <3", "count": "2", "day": "2026-11-29"}])
+@pytest.mark.parametrize("data", [{}, {"kind": "a&b", "name": "O'Neil <3", "count": "2", "day": "2026-11-29",
+                                            "text": "\nFirst line\n<b>bold</b> & more"}])
 def test_fast_widgets_write_what_django_writes(data):
     django_form, fast_form = Criteria(data or None), Criteria(data or None)
     speed_up(fast_form)
