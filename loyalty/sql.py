@@ -21,6 +21,19 @@ TUPLES_OK = ExecStatus.TUPLES_OK
 # --- running statements ------------------------------------------------------------------------
 
 
+class _LoggedCursor(CursorDebugWrapper):
+    """Django's debug cursor (DEBUG, or a test's CaptureQueriesContext), logging the statement with its values.
+
+    Django reads the logged SQL back from psycopg's last query, which is the `$1` text of a server-side
+    binding cursor, and None once the statement is prepared: the query log and the benchmarks' replays
+    need what ran.
+    """
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return CursorWrapper.execute(self, sql, params)
+
+
 def run(sql, params):
     """Execute hand-written SQL through Django's cursor (logged, errors wrapped) and fetch every row.
 
@@ -31,7 +44,7 @@ def run(sql, params):
     # `connection` costs a lookup, and the cursor wrapper reads a dozen per statement.
     conn = connections[DEFAULT_DB_ALIAS]
     conn.ensure_connection()
-    wrapper = CursorDebugWrapper if conn.queries_logged else CursorWrapper
+    wrapper = _LoggedCursor if conn.queries_logged else CursorWrapper
     raw = psycopg.Cursor(conn.connection)
     with wrapper(raw, conn) as cursor:
         cursor.execute(sql, params)

@@ -78,3 +78,12 @@ def test_a_session_is_read_by_its_key_until_it_expires(client, csr):
     expired = SessionStore(key)
     assert expired.get("_auth_user_id") is None and expired.session_key is None
     assert client.get("/").status_code == 302  # signed out: back to the login page
+
+
+def test_the_query_log_shows_a_prepared_statement_with_its_values(csr):
+    from loyalty import sql
+
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(8):  # prepared by psycopg after five runs (settings: prepare_threshold)
+            sql.run("SELECT username FROM auth_user WHERE id = %s", [csr.pk])
+    assert [q["sql"] for q in queries.captured_queries] == [f"SELECT username FROM auth_user WHERE id = {csr.pk}"] * 8
