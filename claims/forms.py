@@ -1,5 +1,7 @@
 """The claim screen's forms: the claim (seed 002's fields), a note, a card for a stay."""
 
+import functools
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -15,6 +17,7 @@ from claims.models import (
 )
 from claims.models.claims import ADJUSTMENT_FIELDS
 from claims.selectors import claim_owners
+from loyalty import sql
 from loyalty.models import Location
 from loyalty.text import refuse_unreadable_text
 from loyalty.widgets import speed_up
@@ -71,6 +74,10 @@ class ClaimForm(forms.ModelForm):
             pk=claim.claim_type_id or 0
         )
         self.fields["owner"].queryset = claim_owners().order_by("username")
+        # The same list for every claim: its options read by a prepared statement (the queryset still validates).
+        self.fields["owner"].read_options = functools.partial(
+            sql.instances_of, "claims.claim.owner", self.fields["owner"].queryset
+        )
         self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.fields["hotel"].queryset = Location.objects.filter(program=program, kind=Location.Kind.HOTEL)
         codes = AdjustmentCode.objects.filter(program=program)

@@ -53,6 +53,26 @@ def run(sql, params):
         return raw.fetchall() if raw.pgresult.status == TUPLES_OK else []
 
 
+_querysets = {}
+
+
+def instances_of(key, queryset):
+    """The instances of a queryset whose SQL and parameters never change (a screen's fixed list of choices),
+    read by a prepared statement: compiled once per process under `key`, its rows read afresh every time.
+
+    For plain querysets only (the model's own columns: no select_related, no annotation).
+    """
+    found = _querysets.get(key)
+    if found is None:
+        compiler = queryset.query.get_compiler(DEFAULT_DB_ALIAS)
+        statement, params = compiler.as_sql()
+        fields = [column.target for column, _, _ in compiler.select]
+        found = _querysets[key] = (statement, params, row_reader(queryset.model, fields, 0))
+    statement, params, read = found
+    conn = connections[DEFAULT_DB_ALIAS]
+    return [read(row, conn) for row in run(statement, params)]
+
+
 def row_reader(model, fields, offset):
     """A function turning this model's slice of a row into an instance (None for an empty LEFT JOIN)."""
     columns = [field.get_col(model._meta.db_table) for field in fields]

@@ -83,7 +83,9 @@ class _ModelChoices(BaseChoiceIterator):
         if self.read is None:
             field = self.field
             self.read = [("", field.empty_label)] if field.empty_label is not None else []
-            self.read += [(field.prepare_value(obj), field.label_from_instance(obj)) for obj in list(field.queryset)]
+            # `read_options`: the same objects by a prepared statement, for a fixed list (loyalty.sql.instances_of).
+            objects = field.read_options() if hasattr(field, "read_options") else list(field.queryset)
+            self.read += [(field.prepare_value(obj), field.label_from_instance(obj)) for obj in objects]
         return iter(self.read)
 
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from claims import services
-from claims.models import ClaimOrigin, ClaimSource, ClaimStatus, MembershipClaim
+from claims.models import ClaimOrigin, ClaimSource, ClaimStatus, ClaimType, MembershipClaim
 from tests.claims.factories import claim_type, hotel, hotel_program, membership_in, open_stay_claim
 from tests.factories import MemberFactory, MembershipFactory, UserFactory
 
@@ -148,3 +148,21 @@ def test_the_owner_list_is_read_afresh_though_the_search_form_is_built_once(clie
     assert type(before) is type(after)
     assert "Noor Haddad" not in owners_before
     assert "Noor Haddad" in [label for _, label in after.fields["owner"].widget.choices]
+
+
+def test_the_search_lists_offer_what_their_querysets_hold_read_afresh_by_prepared_statements(csr, world):
+    from claims.filters import CHOICE_LISTS, ClaimSearch
+
+    def offered():
+        search = ClaimSearch(None, queryset=MembershipClaim.objects.all())
+        fast = {name: list(search.form.fields[name].widget.choices) for name in CHOICE_LISTS}
+        django = {name: [(str(v), label) for v, label in search.form.fields[name].choices] for name in CHOICE_LISTS}
+        return {name: [(str(v), label) for v, label in options] for name, options in fast.items()}, django
+
+    fast, django = offered()
+    assert fast == django and all(len(options) > 1 for options in fast.values())
+    ClaimType.objects.create(code="FOLIO", label="Folio copy")
+    UserFactory(username="newcomer", role="CSR", first_name="Nina")
+    fast, django = offered()
+    assert fast == django
+    assert any("Folio copy" in label for _, label in fast["claim_type"]) and ("Nina" in dict(fast["owner"]).values())
