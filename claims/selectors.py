@@ -1,5 +1,7 @@
 """Reads the claims screens share: who may see or submit what, the lamp, claims due, the claim with its notes."""
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import reverse
@@ -76,7 +78,13 @@ def _users_with(*codenames):
 
     Read from the permissions' side (which groups and users hold them), not by joining every user to every
     permission of every group: that join cost 3 ms to plan and 4 to run for fifty staff, twice per search page.
+    A fresh clone each time: the rows are read anew, only the building (three subqueries) is done once.
     """
+    return _holders_of(codenames).all()
+
+
+@functools.cache
+def _holders_of(codenames):
     User = get_user_model()
     held = Permission.objects.filter(content_type__app_label="claims", codename__in=codenames).values("pk")
     by_group = User.groups.through.objects.filter(group__permissions__in=held).values("user_id")
