@@ -43,6 +43,29 @@ def _style(form):
     speed_up(form)
 
 
+def _choices(field, key, make_queryset, *values):
+    field.queryset = make_queryset(*values)
+    field.read_options = functools.partial(sql.instances_for, key, make_queryset, *values)
+
+
+# A claim's lists: the active choices, and the one the claim already holds even when retired since.
+def _origins(held):
+    return ClaimOrigin.objects.filter(active=True) | ClaimOrigin.objects.filter(pk=held)
+
+
+def _claim_types(held):
+    return ClaimType.objects.filter(active=True) | ClaimType.objects.filter(pk=held)
+
+
+def _hotels(program):
+    return Location.objects.filter(program=program, kind=Location.Kind.HOTEL)
+
+
+def _adjustment_codes(program, held):
+    codes = AdjustmentCode.objects.filter(program=program)
+    return codes.filter(active=True) | codes.filter(pk=held)
+
+
 class ClaimForm(forms.ModelForm):
     """What a CSR enters; the status and the decision are the editor's, and go through the lifecycle."""
 
@@ -67,23 +90,20 @@ class ClaimForm(forms.ModelForm):
     def __init__(self, *args, program, user, editing, property_user, **kwargs):
         super().__init__(*args, **kwargs)
         claim = self.instance
-        self.fields["origin"].queryset = ClaimOrigin.objects.filter(active=True) | ClaimOrigin.objects.filter(
-            pk=claim.origin_id or 0
-        )
-        self.fields["claim_type"].queryset = ClaimType.objects.filter(active=True) | ClaimType.objects.filter(
-            pk=claim.claim_type_id or 0
-        )
+        # Each list by a prepared statement (loyalty.sql): compiling five querysets cost more than reading them.
+        # The querysets themselves still validate what is posted.
+        _choices(self.fields["origin"], "claims.claim.origin", _origins, claim.origin_id or 0)
+        _choices(self.fields["claim_type"], "claims.claim.claim_type", _claim_types, claim.claim_type_id or 0)
         self.fields["owner"].queryset = claim_owners().order_by("username")
-        # The same list for every claim: its options read by a prepared statement (the queryset still validates).
         self.fields["owner"].read_options = functools.partial(
             sql.instances_of, "claims.claim.owner", self.fields["owner"].queryset
         )
         self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.username
-        self.fields["hotel"].queryset = Location.objects.filter(program=program, kind=Location.Kind.HOTEL)
-        codes = AdjustmentCode.objects.filter(program=program)
-        self.fields["adjustment_code"].queryset = codes.filter(active=True) | codes.filter(
-            pk=claim.adjustment_code_id or 0
-        )
+        _choices(self.fields["hotel"], "claims.claim.hotel", _hotels, program.pk)
+        _choices(
+            self.fields["adjustment_code"], "claims.claim.adjustment_code", _adjustment_codes, program.pk,
+            claim.adjustment_code_id or 0,
+        )  # fmt: skip
         # Choosing a code shows its thresholds beside it.
         self.fields["adjustment_code"].widget.attrs.update(
             {"hx-get": reverse("adjustment-code-thresholds"), "hx-trigger": "change", "hx-target": "#thresholds",
@@ -137,6 +157,9 @@ class NoteForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        activity_type = self.fields["activity_type"]
+        activity_type.read_options = functools.partial(sql.instances_of, "claims.note.activity_type",
+                                                       activity_type.queryset)  # fmt: skip
         refuse_unreadable_text(self)
         _style(self)
 

@@ -41,6 +41,7 @@ def _by_id(model, ids, field_names=None):
 # What a claim is read with, as select_related would read it (through the foreign keys, as exchanges.sql does).
 _LINKS = [MembershipClaim._meta.get_field(name) for name in ("program", "membership", "claim_type", "adjustment_code")]
 _MEMBER_LINK = _LINKS[1].related_model._meta.get_field("member")
+_MEMBERSHIP_PROGRAM = _LINKS[1].related_model._meta.get_field("program")
 _grid_statement = []
 BIGINT_END = 2**63
 
@@ -73,9 +74,11 @@ def claims_by_id(ids):
     found = {}
     ids = [pk for pk in ids if 0 < pk < BIGINT_END]  # a number past bigint (a hand-typed URL) is no claim
     for row in sql.run(statement, [ids]):
-        claim, membership = read_claim(row), read_membership(row)
+        claim, membership, program = read_claim(row), read_membership(row), read_program(row)
         _MEMBER_LINK.set_cached_value(membership, read_member(row))
-        for link, value in zip(_LINKS, (read_program(row), membership, read_type(row), read_code(row)), strict=True):
+        if membership.program_id == program.pk:  # always, but for a claim moved by hand: then read on demand
+            _MEMBERSHIP_PROGRAM.set_cached_value(membership, program)
+        for link, value in zip(_LINKS, (program, membership, read_type(row), read_code(row)), strict=True):
             link.set_cached_value(claim, value)
         found[claim.pk] = claim
     return found

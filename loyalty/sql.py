@@ -54,6 +54,8 @@ def run(sql, params):
 
 
 _querysets = {}
+# Stand-ins for instances_for's values while its queryset compiles: numbers no row's key takes.
+_STAND_INS = range(-7_340_001, -7_340_100, -1)
 
 
 def instances_of(key, queryset):
@@ -62,15 +64,32 @@ def instances_of(key, queryset):
 
     For plain querysets only (the model's own columns: no select_related, no annotation).
     """
+    return instances_for(key, lambda: queryset)
+
+
+def instances_for(key, make_queryset, *values):
+    """As instances_of, for a list that depends on a few integers (a program, the choice a claim already
+    holds): `make_queryset(*values)` is compiled once, with stand-ins for the values, which each run puts in.
+    """
     found = _querysets.get(key)
     if found is None:
-        compiler = queryset.query.get_compiler(DEFAULT_DB_ALIAS)
+        stand_ins = list(_STAND_INS[: len(values)])
+        compiler = make_queryset(*stand_ins).query.get_compiler(DEFAULT_DB_ALIAS)
         statement, params = compiler.as_sql()
+        # Each parameter: a constant of the queryset's, or the index of the value it stands for.
+        slots = [(stand_ins.index(p), None) if _is_stand_in(p, stand_ins) else (None, p) for p in params]
+        if {index for index, _ in slots if index is not None} != set(range(len(values))):
+            raise ValueError(f"{key}: every value must reach the SQL as a parameter of its own")
         fields = [column.target for column, _, _ in compiler.select]
-        found = _querysets[key] = (statement, params, row_reader(queryset.model, fields, 0))
-    statement, params, read = found
+        found = _querysets[key] = (statement, slots, row_reader(compiler.query.model, fields, 0))
+    statement, slots, read = found
+    params = [constant if index is None else values[index] for index, constant in slots]
     conn = connections[DEFAULT_DB_ALIAS]
     return [read(row, conn) for row in run(statement, params)]
+
+
+def _is_stand_in(param, stand_ins):
+    return type(param) is int and param in stand_ins
 
 
 def row_reader(model, fields, offset):
@@ -96,11 +115,12 @@ def row_reader(model, fields, offset):
 
 
 def joined_columns(parts):
-    """The SELECT list and a row reader per model, for (alias, model) parts read side by side in one row."""
+    """The SELECT list and a row reader per model, for (alias, model) parts read side by side in one row;
+    a part (alias, model, field names) reads only those fields of its model."""
     qn = connection.ops.quote_name
     columns, readers, offset = [], [], 0
-    for alias, model in parts:
-        fields = list(model._meta.concrete_fields)
+    for alias, model, *names in parts:
+        fields = [model._meta.get_field(name) for name in names[0]] if names else list(model._meta.concrete_fields)
         columns += [f"{alias}.{qn(field.column)}" for field in fields]
         readers.append(row_reader(model, fields, offset))
         offset += len(fields)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from claims import services
 from claims.forms import ClaimForm, NoteForm
 from claims.models import AdjustmentCode, MembershipClaim, RecordType, Stay
-from claims.selectors import claim_notes, claim_with_relations, may_submit_any, may_submit_for
+from claims.selectors import claim_chronology, claim_notes, claim_with_relations, may_submit_any, may_submit_for
 from claims.views._common import claims_screen, needs, render_part
 from loyalty import selectors as loyalty_selectors
 
@@ -131,7 +131,7 @@ def claim_detail(request, pk):
             return redirect("claim-detail", pk=claim.pk)
     context = {
         "form": form, "claim": claim, "membership": claim.membership, "member": claim.membership.member,
-        "notes": claim_notes(claim), "note_form": NoteForm(), "can_edit": can_edit,
+        "notes": claim_chronology(claim), "note_form": NoteForm(), "can_edit": can_edit,
         "can_add_note": request.user.has_perm("claims.add_claimnote"),
     }  # fmt: skip
     return render(request, "claims/claim.html", context, status=400 if form.errors else 200)
@@ -153,7 +153,7 @@ def claim_note_add(request, pk):
                 form.add_error(field if field in form.fields else None, errors)
     if form.is_valid() and not form.errors:
         form = NoteForm()
-    context = {"claim": claim, "notes": claim_notes(claim), "note_form": form, "can_add_note": True}
+    context = {"claim": claim, "notes": claim_chronology(claim), "note_form": form, "can_add_note": True}
     if request.htmx:
         return render(request, "claims/partials/notes.html", context, status=400 if form.errors else 200)
     if form.errors:

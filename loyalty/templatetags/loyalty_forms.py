@@ -12,8 +12,9 @@ register = template.Library()
 
 
 @register.simple_tag
-def form_field(field, cols="col-sm-6 col-lg-3"):
-    """`{% form_field form.name "col-lg-5" %}`: the field in a grid column of these classes."""
+def form_field(field, cols="col-sm-6 col-lg-3", help=True):
+    """`{% form_field form.name "col-lg-5" %}`: the field in a grid column of these classes; `help=False`
+    leaves its help text out (a row of criteria, where it would push its field out of line)."""
     parts = [
         f'<div class="{escape(cols)}">',
         f'<label class="form-label small mb-1" for="{escape(field.id_for_label)}">{conditional_escape(field.label)}'
@@ -23,7 +24,7 @@ def form_field(field, cols="col-sm-6 col-lg-3"):
     if field.errors:
         errors = " ".join(str(conditional_escape(error)) for error in field.errors)
         parts.append(f'<div class="invalid-feedback d-block" id="error-{escape(field.name)}">{errors}</div>')
-    if field.help_text and not field.field.disabled:
+    if help and field.help_text and not field.field.disabled:
         parts.append(f'<div class="form-text small">{conditional_escape(field.help_text)}</div>')
     parts.append("</div>")
     return mark_safe("\n".join(parts))  # noqa: S308 - every value escaped above; str(field) is the widget's own HTML
