@@ -1,5 +1,7 @@
 """Filters the screens share: the Members screen's member search (django-filter), and the filter bars' styling."""
 
+import copy
+
 import django_filters
 from django import forms
 from django.db.models import Prefetch
@@ -27,7 +29,16 @@ class FormClassOnce:
     """A FilterSet whose form class is built once per process, not on every request: django-filter makes a
     form field per filter and a new class each time, a quarter of the claims search grid's time. Only for
     filtersets whose fields do not depend on the request. Each form still clones its fields, so a model
-    choice's queryset is read afresh for every request."""
+    choice's queryset is read afresh for every request.
+
+    Its filters are copied for each search lightly (FiltersCopiedLightly), not deep-copied with every queryset
+    they hold."""
+
+    def __init__(self, *args, **kwargs):
+        cls = type(self)
+        if not isinstance(cls.__dict__.get("base_filters"), FiltersCopiedLightly):
+            cls.base_filters = FiltersCopiedLightly(cls.base_filters)
+        super().__init__(*args, **kwargs)
 
     def get_form_class(self):
         cls = type(self)
@@ -35,6 +46,23 @@ class FormClassOnce:
         if form_class is None:
             form_class = cls._form_class_once = super().get_form_class()
         return form_class
+
+
+class FiltersCopiedLightly(dict):
+    """A FilterSet's base filters, which each search copies (FilterSet.__init__ deep-copies them): here each filter
+    is copied with its own options dict, sharing their values (querysets, choices, widgets), which a filter only
+    reads to build its form field. A filter with a method gets a method proxy of its own, to find its own
+    FilterSet (django-filter's FilterMethod holds the filter it serves)."""
+
+    def __deepcopy__(self, memo):
+        filters = {}
+        for name, base in self.items():
+            copied = copy.copy(base)
+            copied.extra = dict(base.extra)
+            if base.method is not None:
+                copied.method = base.method
+            filters[name] = copied
+        return filters
 
 
 def search_phone_digits(value):

@@ -12,6 +12,8 @@ from typing import NamedTuple
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import Model, signals
+from django.db.models.base import ModelState
 from psycopg.pq import ExecStatus
 
 from loyalty.models import Activity, EarningRule, EarningRuleSet, LedgerEntry, Location, Tier, TierPeriod
@@ -96,22 +98,43 @@ def row_reader(model, fields, offset):
     """A function turning this model's slice of a row into an instance (None for an empty LEFT JOIN)."""
     columns = [field.get_col(model._meta.db_table) for field in fields]
     converters = [connection.ops.get_db_converters(column) + column.get_db_converters(connection) for column in columns]
+    converting = [(i, chain, columns[i]) for i, chain in enumerate(converters) if chain]
     names = [field.attname for field in fields]
     pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
+    plain = _built_plainly(model)
 
     def read(row, conn=None):
-        # `conn` is the real connection, best resolved once per query by the caller:
-        # the thread-local proxy `connection` costs a lookup on every attribute access.
-        conn = conn or connections[DEFAULT_DB_ALIAS]
+        # `conn` is the real connection, best resolved once per query by the caller, and only when a
+        # value needs converting: each lookup through the thread-local `connections` costs a few µs.
         values = list(row[offset : offset + len(fields)])
         if values[pk_index] is None:
             return None
-        for i, chain in enumerate(converters):
-            for convert in chain:
-                values[i] = convert(values[i], columns[i], conn)
-        return model.from_db(conn.alias, names, values)
+        if converting:
+            conn = conn or connections[DEFAULT_DB_ALIAS]
+            for i, chain, column in converting:
+                for convert in chain:
+                    values[i] = convert(values[i], column, conn)
+        if not plain:
+            return model.from_db(DEFAULT_DB_ALIAS, names, values)
+        # What Model.__init__ and from_db leave, without their generic argument handling (a search page
+        # builds some three hundred instances: its options and its rows).
+        instance = object.__new__(model)
+        instance.__dict__.update(zip(names, values, strict=True))
+        state = instance._state = ModelState()
+        state.adding, state.db = False, DEFAULT_DB_ALIAS
+        return instance
 
     return read
+
+
+def _built_plainly(model):
+    """True when an instance is nothing but its field values and its state: Django's own __init__, and no
+    pre_init or post_init receiver (which row_reader's instances would otherwise skip)."""
+    return (
+        model.__init__ is Model.__init__
+        and not signals.pre_init.has_listeners(model)
+        and not signals.post_init.has_listeners(model)
+    )
 
 
 def joined_columns(parts):

@@ -8,9 +8,7 @@ membership claims search: 50 of its 70 ms). These write the same HTML directly.
 import html
 
 from django import forms
-from django.forms.utils import flatatt
 from django.utils.choices import BaseChoiceIterator
-from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
 
 
@@ -18,6 +16,16 @@ def _escaped(value):
     """As Django's conditional_escape, for the strings and numbers an option holds, at a fifth of its cost
     (a search page writes some three hundred options)."""
     return value if isinstance(value, SafeData) else html.escape(str(value))
+
+
+def _attrs(attrs):
+    """As Django's flatatt (the same order: valued attributes by name, then true flags by name; False and None
+    left out), at a third of its cost: a search writes some twenty tags."""
+    valued = sorted((name, value) for name, value in attrs.items() if value is not None and not isinstance(value, bool))
+    flags = sorted(name for name, value in attrs.items() if value is True)
+    return "".join(f' {_escaped(name)}="{_escaped(value)}"' for name, value in valued) + "".join(
+        f" {_escaped(name)}" for name in flags
+    )
 
 
 class FastSelect(forms.Select):
@@ -32,7 +40,7 @@ class FastSelect(forms.Select):
             f"{_escaped(label)}</option>"
             for option, label in self.choices
         )
-        return mark_safe(f"<select{flatatt(final)}>{options}</select>")  # noqa: S308 - every value escaped above
+        return mark_safe(f"<select{_attrs(final)}>{options}</select>")  # noqa: S308 - every value escaped above
 
 
 class _FastInput:
@@ -43,7 +51,7 @@ class _FastInput:
         shown = self.format_value(value)
         if shown is not None and shown != "":
             final["value"] = shown
-        return format_html("<input{}>", flatatt(final))
+        return mark_safe(f"<input{_attrs(final)}>")  # noqa: S308 - every attribute escaped
 
 
 class FastTextInput(_FastInput, forms.TextInput):
@@ -64,7 +72,7 @@ class FastTextarea(forms.Textarea):
         final["name"] = name
         shown = self.format_value(value)
         # The newline after the tag, as Django writes it: a browser drops it, and keeps a value's own first one.
-        return mark_safe(f"<textarea{flatatt(final)}>\n{_escaped(shown) if shown else ''}</textarea>")  # noqa: S308
+        return mark_safe(f"<textarea{_attrs(final)}>\n{_escaped(shown) if shown else ''}</textarea>")  # noqa: S308
 
 
 class _ModelChoices(BaseChoiceIterator):

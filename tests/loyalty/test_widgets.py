@@ -49,3 +49,14 @@ def test_a_form_field_shows_its_error_and_hides_its_help_when_disabled():
     assert "Part of the &lt;name&gt;." in form_field(form["name"])
     form.fields["name"].disabled = True
     assert "form-text" not in form_field(form["name"])
+
+
+def test_attributes_are_written_as_django_writes_them():
+    from django.forms.utils import flatatt
+
+    from loyalty.widgets import _attrs
+
+    attrs = {"name": "q", "required": True, "disabled": False, "title": 'Tom & "Jerry"', "rows": 2,
+             "autofocus": True, "placeholder": None, "data-x": "<b>"}  # fmt: skip
+    assert _attrs(attrs) == str(flatatt(attrs))
+    assert _attrs({}) == str(flatatt({})) == ""
