@@ -60,3 +60,30 @@ def test_attributes_are_written_as_django_writes_them():
              "autofocus": True, "placeholder": None, "data-x": "<b>"}  # fmt: skip
     assert _attrs(attrs) == str(flatatt(attrs))
     assert _attrs({}) == str(flatatt({})) == ""
+
+
+def test_a_listed_choice_is_validated_against_the_list_without_a_query_of_its_own():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from loyalty.models import Program
+    from tests.factories import ProgramFactory
+
+    shop, outlet = ProgramFactory(), ProgramFactory(code="outlet", name="Outlet")
+
+    class Pick(forms.Form):
+        program = forms.ModelChoiceField(queryset=Program.objects.all(), required=False)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["program"].read_options = lambda: [shop]  # the list offers the shop only
+            speed_up(self)
+
+    with CaptureQueriesContext(connection) as queries:
+        chosen = Pick({"program": str(shop.pk)})
+        assert chosen.is_valid() and chosen.cleaned_data["program"] == shop
+        str(chosen["program"])  # the page shows the list it validated against: no second read
+    assert len(queries) == 0
+    refused = Pick({"program": str(outlet.pk)})  # in the table, not in the list
+    assert not refused.is_valid() and "Select a valid choice" in refused.errors["program"][0]
+    assert Pick({"program": "x' OR 1=1"}).errors["program"] and Pick({"program": ""}).is_valid()
