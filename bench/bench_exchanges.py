@@ -50,7 +50,7 @@ from _setup import ROOT, django_on_bench_db, fresh_database, report  # noqa: E40
 from exchanges_data import TICKETS, USERS, done_refunds, make_data, refundable_work  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_EXCHANGES_SECONDS", "20"))
-WORKERS = 3  # `make serve`'s: sync workers, for 2 cores
+WORKERS = int(os.environ.get("BENCH_EXCHANGES_WORKERS", "3"))  # `make serve`'s: sync workers, for 2 cores
 WARM_UP = 10  # redemptions per user refunded before the phases, by the warm-up
 TARGET_RATIO, TARGET_P99_MS, TARGET_REPLAY = 0.5, 50, 2.0
 # `make serve` keeps each worker's connection (settings_production: CONN_MAX_AGE 60); BENCH_EXCHANGES_CONN_MAX_AGE=0

@@ -6,7 +6,7 @@ import os
 import time
 
 USERS = int(os.environ.get("BENCH_EXCHANGES_USERS", "6"))
-REDEMPTIONS = int(os.environ.get("BENCH_EXCHANGES_REDEMPTIONS", "15000"))
+REDEMPTIONS = int(os.environ.get("BENCH_EXCHANGES_REDEMPTIONS", "25000"))
 BATCH = 1000  # redemptions made a transaction
 TICKETS = (("0570000000001", 6_000), ("0570000000002", 4_000))
 

@@ -17,6 +17,7 @@ from django_fsm import ANY_OTHER_STATE, ANY_STATE, State, TransitionNotAllowed
 from django_fsm_log.models import StateLog
 
 from loyalty import sql
+from loyalty.lifecycle import statements
 
 
 class TransitionRefused(ValidationError):
@@ -96,7 +97,7 @@ def transition(obj, name, *, by, reason="", fields=()):
         ContentType.objects.get_for_model(model).pk,
         (reason or "").strip(),
     ]
-    statement = sql.transition_statement(model, state_field, save_fields, StateLog)
+    statement = statements.transition_statement(model, state_field, save_fields, StateLog)
     if not sql.run(statement, params):
         state_field.set_state(obj, source)
         raise TransitionRefused(
@@ -143,14 +144,14 @@ def bulk_transition(queryset_or_ids, name, *, by, reason="", model=None, row_val
     row_fields = [model._meta.get_field(f) for f in row_values]
     same_fields = [model._meta.get_field(f) for f in values]
     if isinstance(queryset_or_ids, models.QuerySet):
-        ids_sql, params = sql.queryset_rows_sql(queryset_or_ids)
+        ids_sql, params = statements.queryset_rows_sql(queryset_or_ids)
         params = [(reason or "").strip(), *params]
     else:
         ids = list(queryset_or_ids)
         if not ids:
             return []
         reasons = reason if isinstance(reason, dict) else {}
-        ids_sql = sql.unnest_rows_sql(model, row_fields)
+        ids_sql = statements.unnest_rows_sql(model, row_fields)
         params = [ids, [(reasons.get(pk, "") if reasons else (reason or "")).strip() for pk in ids]]
         for field in row_fields:
             by_id = row_values[field.name]
@@ -162,7 +163,7 @@ def bulk_transition(queryset_or_ids, name, *, by, reason="", model=None, row_val
     params.append(target)
     params += [field.get_db_prep_save(values[field.name], connection) for field in same_fields]
     params += [timezone.now(), _user_id(by), target, name, ContentType.objects.get_for_model(model).pk]
-    statement = sql.bulk_transition_statement(
+    statement = statements.bulk_transition_statement(
         model,
         state_field,
         row_fields=row_fields,

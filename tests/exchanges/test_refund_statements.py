@@ -57,3 +57,29 @@ def test_a_refused_refund_is_kept_and_replayed_and_changes_nothing(calls, payer,
     again, sql = statements(calls, url, body, "too-much")
     assert first.status_code == again.status_code == 422 and first.data["code"] == "over_refund"
     assert again.data == first.data and len(sql) == 2
+
+
+def _indexes(table):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        return dict(cursor.fetchall())
+
+
+def _fillfactor(table):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0] or []
+
+
+def test_a_refund_can_rewrite_the_booking_in_place_without_touching_its_indexes(captured, calls, payer):
+    # No index names what a refund changes (status, points refunded, refund count), and the pages keep room:
+    # PostgreSQL then updates the row in place (HOT) and adds no entry to the booking's indexes.
+    for table, changed in (("exchanges_redemption", ("status", "points_refunded", "refund_count")),
+                           ("exchanges_redemptionticket", ("points_refunded",))):  # fmt: skip
+        for name, definition in _indexes(table).items():
+            assert not any(column in definition for column in changed), (name, definition)
+        assert "fillfactor=80" in _fillfactor(table)
+
+
+def test_an_idempotency_key_writes_no_index_of_its_own_for_its_user(db):
+    assert [name for name, definition in _indexes("loyalty_idempotencykey").items() if "(user_id)" in definition] == []

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from retro.matching import program_today
 from retro.models import RetroSettings
 from tests.factories import LocationFactory, UserFactory
 from tests.retro.factories import RetroClaimFactory, RetroTransactionFactory, member_in, recent_day, retro_program
@@ -77,7 +78,8 @@ def test_only_what_the_member_could_claim_is_listed(client, csr, program, member
     response = search(client, membership)
     assert found(response) == [recent.source_id]
     assert other_program.source_id not in response.content.decode()
-    assert f"dated {recent_day(30):%Y-%m-%d} to" in response.content.decode()
+    # The window is counted in the program's own days (near midnight UTC, Paris is already tomorrow).
+    assert f"dated {program_today(program) - dt.timedelta(days=30):%Y-%m-%d} to" in response.content.decode()
     # Claimed ones on request, saying by which claim, and with nothing to claim.
     response = search(client, membership, show="all")
     assert found(response) == [recent.source_id, taken.source_id]
