@@ -8,11 +8,11 @@ activities of two ledger entries each, spread evenly over the memberships and th
 SELECT and the indexes built once afterwards).
 
 At each scale the same pages are requested through Django's test client as a signed-in CSR (the server's
-whole time, no network), SAMPLES different requests a page: member search by name, member number and
-membership number; the profile's Activities tab (the htmx partial its tab loads); every claims search
-criterion, as a page and as the Search button's grid (bench/claims_pages.py). Target, what "flat" means here:
-a page's p95 at 10× data at most GROWTH_TARGET × its p95 at 1× (an index lookup grows with the log of the
-table, not with the table), with the same number of queries at both scales.
+whole time, no network), SAMPLES different requests a page, in claims_pages.ROUNDS passes: member search by
+name, member number and membership number; the profile's Activities tab (the htmx partial its tab loads);
+every claims search criterion, as a page and as the Search button's grid (bench/claims_pages.py). Target,
+what "flat" means here: a page's p95 at 10× data at most GROWTH_TARGET × its p95 at 1× (an index lookup
+grows with the log of the table, not with the table), with the same number of queries at both scales.
 """
 
 import json
