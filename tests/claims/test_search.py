@@ -91,6 +91,16 @@ def test_the_grid_flags_overdue_claims_and_sorts_both_ways(client, csr, world):
     assert "overdue" in client.get("/claims/", {"all": 1}).content.decode()
 
 
+def test_each_sort_header_keeps_the_criteria_leaves_the_page_and_turns_the_current_sort_around(client, csr, world):
+    client.force_login(csr)
+    html = client.get("/claims/", {"all": 1, "caller_name": "<b>", "page": 1, "sort": "-claim_date"}).content.decode()
+    assert ('<th><a href="?all=1&amp;caller_name=%3Cb%3E&amp;sort=claim_date" hx-get="?all=1&amp;caller_name=%3Cb%3E'
+            '&amp;sort=claim_date" hx-target="#claim-grid" hx-swap="outerHTML" hx-push-url="true" '
+            'class="text-decoration-none">Claim date ▼</a></th>') in html
+    assert 'sort=-number" hx-target' not in html and 'sort=number" hx-target' in html  # newest first is the default
+    assert ">Claim</a></th>" in html and "page=1" not in html.split('id="claims-table"')[1].split("</thead>")[0]
+
+
 def test_bad_criteria_are_form_errors_not_failures(client, csr, world):
     client.force_login(csr)
     for criteria in ({"number": "abc"}, {"claim_date_from": "2024-02-31"}, {"owner": "999999"}, {"sort": "evil"}):
