@@ -30,6 +30,7 @@ from exchanges.serializers import (
     RedemptionSerializer,
     RefundRequestSerializer,
     RefundSerializer,
+    full_refund_request,
     redemption_answer,
     refund_answer,
 )
@@ -285,10 +286,12 @@ class RefundView(PartnerView):
         return self.handle(request, lambda r, key: self.refund(r, redemption_id, key), scope="exchanges.refund")
 
     def refund(self, request, redemption_id, key):
-        body = RefundRequestSerializer(data=request.data)
-        if not body.is_valid():
-            return status.HTTP_400_BAD_REQUEST, body.errors
-        data = body.validated_data
+        data = full_refund_request(request.data)
+        if data is None:
+            body = RefundRequestSerializer(data=request.data)
+            if not body.is_valid():
+                return status.HTTP_400_BAD_REQUEST, body.errors
+            data = body.validated_data
         pk = _redemption_id(redemption_id)
         result = services.refund(
             partner=self.partner, redemption_id=pk, membership_number=data["membership_number"],

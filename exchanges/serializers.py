@@ -48,9 +48,13 @@ class AuthorizeRequestSerializer(serializers.Serializer):
     tickets = TicketRequestSerializer(many=True, allow_empty=False, max_length=9)
 
 
+MEMBERSHIP_NUMBER_LENGTH = 30
+
+
 class RefundRequestSerializer(serializers.Serializer):
     membership_number = serializers.CharField(
-        max_length=30, help_text="The member the booking engine acts for: must be the original payer."
+        max_length=MEMBERSHIP_NUMBER_LENGTH,
+        help_text="The member the booking engine acts for: must be the original payer.",
     )
     ticket_numbers = serializers.ListField(
         child=serializers.RegexField(r"^\d{13}$"), required=False, allow_empty=False, max_length=9,
@@ -197,6 +201,20 @@ def redemption_answer(redemption):
         "hold_expires_at": _when(redemption.hold_expires_at),
         "captured_at": _when(redemption.captured_at),
     }
+
+
+def full_refund_request(data):
+    """RefundRequestSerializer's validated data for the usual body, a full refund ({"membership_number": …} and
+    nothing else, already clean); None for any other body, which the serializer then validates. A serializer
+    instance deep-copies its fields first: on every refund, that cost more than the checks themselves."""
+    if type(data) is not dict or len(data) != 1:
+        return None
+    number = data.get("membership_number")
+    if type(number) is not str or not 0 < len(number) <= MEMBERSHIP_NUMBER_LENGTH:
+        return None
+    if not number.isprintable() or number != number.strip():
+        return None  # the serializer trims, or refuses a NUL or a surrogate
+    return {"membership_number": number}
 
 
 def refund_answer(result):

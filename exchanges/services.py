@@ -144,16 +144,19 @@ def _locked(partner, redemption_id):
     )
 
 
-def record_operation(
-    redemption, kind, points, *, by, key, cash=None, tickets=None, activity=None, forfeited=0, along=None
-):
-    """The operation's row; `along`: another write made in the same statement (loyalty.sql.insert)."""
-    # Written on every partner call: one prepared INSERT (nothing listens for a PointsOperation's save).
-    return sql.insert(PointsOperation(
+def new_operation(redemption, kind, points, *, by, key, cash=None, tickets=None, activity=None, forfeited=0):
+    """The operation, not saved yet."""
+    return PointsOperation(
         redemption=redemption, partner_id=redemption.partner_id, kind=kind, points=points, cash_amount=cash,
         tickets=tickets or {}, activity=activity, points_forfeited=forfeited, idempotency_key=key or "",
         created_at=timezone.now(), created_by=by if getattr(by, "pk", None) else None,
-    ), along=along)  # fmt: skip
+    )  # fmt: skip
+
+
+def record_operation(redemption, kind, points, **details):
+    """The operation's row (new_operation's details)."""
+    # Written on every partner call: one prepared INSERT (nothing listens for a PointsOperation's save).
+    return sql.insert(new_operation(redemption, kind, points, **details))
 
 
 def refuse_state(redemption, doing):
@@ -302,12 +305,13 @@ def refund_locked(redemption, split, *, by, key="", description, by_policy=True)
     redemption.points_refunded += amount
     redemption.refund_count += 1
     name = "refund_rest" if redemption.points_refundable == 0 else "refund_part"
-    transition(redemption, name, by=_user(by), fields=["points_refunded", "refund_count"])
-    operation = record_operation(
+    operation = new_operation(
         redemption, PointsOperation.Kind.REFUND, amount, by=by, key=key, activity=activity,
         tickets={t.ticket_number: share for t, share in split.items()}, forfeited=forfeited,
-        along=exchanges_sql.points_refunded_update(split),  # the tickets' refunded points, same round trip
     )  # fmt: skip
+    # The booking's state, its tickets' refunded points and the operation: one statement, one round trip.
+    transition(redemption, name, by=_user(by), fields=["points_refunded", "refund_count"],
+               along=[exchanges_sql.points_refunded_update(split), sql.insert_along(operation)])  # fmt: skip
     return RefundResult(operation, redemption, amount, redemption.cash_amount, expired, forfeited)
 
 

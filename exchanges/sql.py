@@ -68,14 +68,16 @@ _TICKETS_REFUNDED = None
 
 
 def points_refunded_update(tickets):
-    """(SQL, params) writing the tickets' points_refunded, one statement however many tickets: made along
-    with the refund's operation (loyalty.sql.insert's `along`), in its round trip."""
+    """The tickets' points_refunded written along with the refund's change of state (lifecycle.transition's
+    `along`: only when the change is made), one statement however many tickets."""
     global _TICKETS_REFUNDED
     if _TICKETS_REFUNDED is None:
         t = sql.Names(RedemptionTicket)
         _TICKETS_REFUNDED = (
             f"UPDATE {t.table} t SET {t.points_refunded} = u.points_refunded"
-            " FROM unnest(%s::bigint[], %s::integer[]) AS u(id, points_refunded)"
+            " FROM unnest(%s::bigint[], %s::integer[]) AS u(id, points_refunded), changed"
             f" WHERE t.{t.pk} = u.id"
         )
-    return _TICKETS_REFUNDED, [[ticket.pk for ticket in tickets], [ticket.points_refunded for ticket in tickets]]
+    return sql.Along(
+        _TICKETS_REFUNDED, [[ticket.pk for ticket in tickets], [ticket.points_refunded for ticket in tickets]]
+    )

@@ -115,13 +115,14 @@ def _hold(params, print_):
     return None if stored is None else _replay(params["key"], print_, stored)
 
 
-def _keep(*, user, scope, key, print_, status, body):  # user: a user's id
+def _keep(*, user, scope, key, print_, status, body, commit=False):  # user: a user's id
     # A refusal may quote what was sent (a key named with a NUL): jsonb could not store it as it is.
-    # One prepared INSERT: every partner write pays for it.
-    sql.insert(IdempotencyKey(
+    # Every partner write pays for this INSERT: with `commit`, the COMMIT goes with it, one round trip.
+    answer = IdempotencyKey(
         user_id=user, scope=scope, key=key, fingerprint=print_, response_status=status,
         response_body=storable(json.loads(json.dumps(body, cls=DjangoJSONEncoder))),
-    ))  # fmt: skip
+    )  # fmt: skip
+    (sql.insert_and_commit if commit else sql.insert)(answer)
 
 
 _refusals_roll_back = contextvars.ContextVar("refusals_roll_back", default=False)
@@ -168,7 +169,9 @@ def respond_once(*, user, scope, key, payload, respond, keep_refusals=True):
             if rolled_back and status < 400:
                 raise TransactionManagementError(f"{scope} answered {status} but its transaction was rolled back.")
             if keep and not rolled_back:
-                _keep(**params, print_=print_, status=status, body=body)
+                # The key's answer is the transaction's last write: it takes the COMMIT along when this block
+                # is the outermost (not inside a caller's transaction, nor a test's).
+                _keep(**params, print_=print_, status=status, body=body, commit=sql.last_in_transaction())
         if keep and rolled_back:
             with transaction.atomic():
                 replay = _hold(params, print_)

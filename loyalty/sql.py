@@ -14,9 +14,10 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model, signals
 from django.db.models.base import ModelState
+from django.db.transaction import TransactionManagementError
 from psycopg.pq import ExecStatus
 
-from loyalty.models import Activity, EarningRule, EarningRuleSet, LedgerEntry, Location, Tier, TierPeriod
+from loyalty.models import Activity, EarningRule, EarningRuleSet, Location, Tier, TierPeriod
 
 TUPLES_OK = ExecStatus.TUPLES_OK
 
@@ -167,30 +168,81 @@ def db_values(fields, instance, *, adding):
 _inserts = {}
 
 
-def insert(instance, *, along=None):
-    """INSERT a new instance with one prepared statement and set its primary key: a hot path's create()
-    without compiling an INSERT each time. Sends no save signals: only for models nothing listens to.
-
-    `along`: (SQL, params) of another write made by the same statement (a data-modifying WITH), one round
-    trip for both; its SQL is the same each time (its statement is kept), its params vary.
-    """
-    model = type(instance)
-    along_sql, along_params = along or ("", [])
-    found = _inserts.get((model, along_sql))
+def _insert_statement(model, *, from_changed=False):
+    found = _inserts.get((model, from_changed))
     if found is None:
         qn = connection.ops.quote_name
         fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        values = ", ".join(["%s"] * len(fields))
         statement = (
-            (f"WITH along AS ({along_sql}) " if along_sql else "")
-            + f"INSERT INTO {table(model)} ({', '.join(qn(f.column) for f in fields)})"
-            + f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(model._meta.pk.column)}"
+            f"INSERT INTO {table(model)} ({', '.join(qn(f.column) for f in fields)})"
+            + (f" SELECT {values} FROM changed" if from_changed else f" VALUES ({values})")
+            + f" RETURNING {qn(model._meta.pk.column)}"
         )
-        found = _inserts[(model, along_sql)] = (statement, fields)
-    statement, fields = found
-    ((pk,),) = run(statement, [*along_params, *db_values(fields, instance, adding=True)])
+        found = _inserts[(model, from_changed)] = (statement, fields)
+    return found
+
+
+def _inserted(instance, pk):
     instance.pk = pk
     instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
     return instance
+
+
+def insert(instance):
+    """INSERT a new instance with one prepared statement and set its primary key: a hot path's create()
+    without compiling an INSERT each time. Sends no save signals: only for models nothing listens to.
+    """
+    statement, fields = _insert_statement(type(instance))
+    ((pk,),) = run(statement, db_values(fields, instance, adding=True))
+    return _inserted(instance, pk)
+
+
+class Along(NamedTuple):
+    """A write made by another write's statement, only when that one is made (lifecycle.transition's
+    `along`): a data-modifying statement that reads the changed row from `changed`; `then` is given the
+    value of its `returns` column."""
+
+    sql: str
+    params: list
+    returns: str = ""
+    then: object = None
+
+
+def insert_along(instance):
+    """An Along inserting the new `instance` (its primary key set once made)."""
+    statement, fields = _insert_statement(type(instance), from_changed=True)
+    return Along(statement, db_values(fields, instance, adding=True), returns=connection.ops.quote_name(
+        type(instance)._meta.pk.column), then=lambda pk: _inserted(instance, pk))  # fmt: skip
+
+
+def last_in_transaction():
+    """True inside the outermost atomic block, in a transaction nothing has marked for rollback: a write
+    made now may carry the COMMIT along (insert_and_commit)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    return len(conn.atomic_blocks) == 1 and not conn.savepoint_ids and not conn.needs_rollback
+
+
+def insert_and_commit(instance):
+    """As insert, as the last write of the outermost atomic block (last_in_transaction): the INSERT and the
+    COMMIT in one round trip instead of two.
+
+    A multi-statement query, bound on the client: the extended protocol a prepared statement uses takes one
+    statement at a time, and a round trip costs more than parsing this INSERT. The transaction is committed
+    on return: the atomic block then finds nothing to commit (psycopg knows the connection idle) and runs
+    its on_commit callbacks as usual. On an error the server skips the rest, and the block rolls back.
+    """
+    if not last_in_transaction():
+        raise TransactionManagementError("insert_and_commit is the last write of the outermost atomic block.")
+    statement, fields = _insert_statement(type(instance))
+    script = f"{statement}; COMMIT"
+    conn = connections[DEFAULT_DB_ALIAS]
+    wrapper = _LoggedCursor if conn.queries_logged else CursorWrapper
+    raw = psycopg.ClientCursor(conn.connection)
+    with wrapper(raw, conn) as cursor:
+        cursor.execute(script, db_values(fields, instance, adding=True))
+        ((pk,),) = raw.fetchall()
+    return _inserted(instance, pk)
 
 
 # --- posting: what a post reads ----------------------------------------------------------------
@@ -256,86 +308,6 @@ def posting_context_statement(*, with_reference):
         sql, readers, rules_end=starts[-1], member_tier=slice(starts[-1], offset)
     )
     return found
-
-
-# --- posting: what a post writes ---------------------------------------------------------------
-
-ACTIVITY_FIELDS = [f for f in Activity._meta.concrete_fields if not f.primary_key]
-_activity_inserts = {}
-
-
-def insert_activity_statement(entry_count):
-    """One statement inserting an activity with `entry_count` ledger entries (atomic on its own);
-    no row back when the activity's reference was already posted.
-
-    Parameters: the ACTIVITY_FIELDS values, then membership, created_at and (metric, quantity) pairs.
-    """
-    found = _activity_inserts.get(entry_count)
-    if found is None:
-        qn = connection.ops.quote_name
-        a = Activity
-        # A reference already posted inserts nothing (and no entries) instead of failing: the caller's
-        # transaction stays usable without a savepoint, two round trips fewer on every post.
-        sql = (
-            f"WITH a AS (INSERT INTO {table(a)} ({', '.join(qn(f.column) for f in ACTIVITY_FIELDS)})"
-            f" VALUES ({', '.join(['%s'] * len(ACTIVITY_FIELDS))})"
-            f" ON CONFLICT ({column(a, 'membership')}, {column(a, 'source')}, {column(a, 'external_reference')})"
-            f" WHERE {column(a, 'external_reference')} <> '' DO NOTHING RETURNING {column(a, 'id')} AS id)"
-        )
-        if entry_count:
-            e = LedgerEntry
-            sql += (
-                f", e AS (INSERT INTO {table(e)} ({column(e, 'activity')}, {column(e, 'membership')},"
-                f" {column(e, 'metric')}, {column(e, 'quantity')}, {column(e, 'created_at')})"
-                " SELECT a.id, %s, v.metric, v.quantity, %s FROM a, (VALUES "
-                + ", ".join(["(%s, %s::numeric)"] * entry_count)
-                + ") AS v(metric, quantity))"
-            )
-        found = _activity_inserts[entry_count] = sql + " SELECT id FROM a"
-    return found
-
-
-def take_activity_ids(count):
-    """`count` fresh activity ids from the table's sequence (a batch knows its ids before its COPY)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [Activity._meta.db_table, Activity._meta.pk.column, count],
-        )
-        return [pk for (pk,) in cursor.fetchall()]
-
-
-def copy_activities(rows, entries):
-    """COPY a batch's activities (rows of every concrete field's value, pk first) and then its entries.
-
-    COPY skips bulk_create's per-value array escaping of the JSON explanations.
-    """
-    qn = connection.ops.quote_name
-    activity_columns = ", ".join(qn(f.column) for f in Activity._meta.concrete_fields)
-    e = LedgerEntry
-    names = ("activity", "membership", "metric", "quantity", "created_at")
-    entry_columns = ", ".join(column(e, name) for name in names)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table(Activity)} ({activity_columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        with cursor.cursor.copy(f"COPY {table(e)} ({entry_columns}) FROM STDIN") as copy:
-            for row in entries:
-                copy.write_row(row)
-
-
-def activities_by_reference(keys):
-    """Activities already posted under these (membership, source, reference) keys: one index probe per key."""
-    members, sources, references = (list(values) for values in zip(*keys, strict=True))
-    a = Activity
-    return a.objects.raw(
-        f"SELECT a.* FROM {table(a)} a"
-        " JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS k(membership_id, source, reference)"
-        f" ON a.{column(a, 'membership')} = k.membership_id AND a.{column(a, 'source')} = k.source"
-        f" AND a.{column(a, 'external_reference')} = k.reference"
-        f" WHERE a.{column(a, 'external_reference')} <> ''",
-        [members, sources, references],
-    )
 
 
 class Names:

@@ -14,29 +14,35 @@ def _log_insert(log_model):
 _transitions = {}
 
 
-def transition_statement(model, state_field, fields, log_model):
-    """transition_statement_for's statement, built once per process for each model and set of fields."""
-    key = (model, state_field.name, tuple(field.name for field in fields), log_model)
+def transition_statement(model, state_field, fields, log_model, along=()):
+    """transition_statement_for's statement, built once per process for each model, set of fields and writes
+    along (their SQL and what they return: sql.Along)."""
+    key = (model, state_field.name, tuple(field.name for field in fields), log_model, along)
     found = _transitions.get(key)
     if found is None:
-        found = _transitions[key] = transition_statement_for(model, state_field, fields, log_model)
+        found = _transitions[key] = transition_statement_for(model, state_field, fields, log_model, along)
     return found
 
 
-def transition_statement_for(model, state_field, fields, log_model):
+def transition_statement_for(model, state_field, fields, log_model, along=()):
     """One statement: the row's new state and `fields` (only while the row is still in the source state),
-    and its log row. Returns a row when the change was made, none when the row had left the source state.
+    its log row, and the writes `along` ((SQL, column returned or "") each: data-modifying statements that
+    read `changed`, so they write only with the change). Returns a row when the change was made: 1, then
+    the column each write along returns; none when the row had left the source state.
 
     Parameters: target, *values of fields, pk, source, then timestamp, by, source, target, transition name,
-    content type, description.
+    content type, description, then those of the writes along, in order.
     """
     qn = connection.ops.quote_name
     assignments = ", ".join([f"{qn(state_field.column)} = %s", *(f"{qn(f.column)} = %s" for f in fields)])
     pk, state = qn(model._meta.pk.column), qn(state_field.column)
+    writes = "".join(f", along_{i} AS ({statement})" for i, (statement, _) in enumerate(along))
+    returned = "".join(f", (SELECT {column} FROM along_{i})" for i, (_, column) in enumerate(along) if column)
     return (
         f"WITH changed AS (UPDATE {sql.table(model)} SET {assignments} WHERE {pk} = %s AND {state} = %s"
-        f" RETURNING {pk} AS id) {_log_insert(log_model)}"
-        " SELECT %s, %s, %s, %s, %s, %s, changed.id, %s FROM changed RETURNING 1"
+        f" RETURNING {pk} AS id), logged AS ({_log_insert(log_model)}"
+        f" SELECT %s, %s, %s, %s, %s, %s, changed.id, %s FROM changed RETURNING 1){writes}"
+        f" SELECT 1{returned} FROM logged"
     )
 
 

@@ -62,7 +62,7 @@ def _state_label(model, state_field, state):
     return str(dict(state_field.flatchoices).get(state, state))
 
 
-def transition(obj, name, *, by, reason="", fields=()):
+def transition(obj, name, *, by, reason="", fields=(), along=()):
     """Apply the lifecycle transition `name` to `obj` and save its new state, `fields` and the log row.
 
     The transition method declared on the model decides whether the change is allowed from the
@@ -70,6 +70,9 @@ def transition(obj, name, *, by, reason="", fields=()):
     object, saved in the same statement. Raises TransitionRefused with a readable message when the
     lifecycle does not allow it, or when the row in the database has left the state the object had
     (someone else changed it meanwhile).
+
+    `along`: other writes that go with this change (sql.Along: an operation's row, its lines), made by the
+    same statement, one round trip for all, and only when the change is made.
     """
     model = type(obj)
     meta = _method(model, name)
@@ -97,8 +100,16 @@ def transition(obj, name, *, by, reason="", fields=()):
         ContentType.objects.get_for_model(model).pk,
         (reason or "").strip(),
     ]
-    statement = statements.transition_statement(model, state_field, save_fields, StateLog)
-    if not sql.run(statement, params):
+    statement = statements.transition_statement(
+        model, state_field, save_fields, StateLog, tuple((write.sql, write.returns) for write in along)
+    )
+    rows = sql.run(statement, params + [value for write in along for value in write.params])
+    if rows:
+        returned = iter(rows[0][1:])
+        for write in along:
+            if write.returns:
+                write.then(next(returned))
+    else:
         state_field.set_state(obj, source)
         raise TransitionRefused(
             f"{model._meta.verbose_name.capitalize()} {obj} was changed by someone else meanwhile; "

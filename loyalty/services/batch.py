@@ -11,8 +11,9 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from psycopg import errors as psycopg_errors
 
-from loyalty import sql, valuation
+from loyalty import valuation
 from loyalty.models import Activity, LedgerEntry, Metric, Program, Tier, TierPeriod
+from loyalty.services import posting_statements as statements
 from loyalty.services.posting import ActivityRequest, _occurred_on, _prepare, _validate, post_activity
 
 
@@ -108,7 +109,7 @@ def post_activities(*, requests):
 
 def _insert(pending, now):
     """Write the batch with COPY, its activity ids taken from the sequence first."""
-    for (activity, _), pk in zip(pending, sql.take_activity_ids(len(pending)), strict=True):
+    for (activity, _), pk in zip(pending, statements.take_activity_ids(len(pending)), strict=True):
         activity.pk = pk
         activity._state.adding, activity._state.db = False, connection.alias
     fields = Activity._meta.concrete_fields
@@ -120,7 +121,7 @@ def _insert(pending, now):
         if quantity
     )
     try:
-        sql.copy_activities(rows, entries)
+        statements.copy_activities(rows, entries)
     except psycopg_errors.IntegrityError as error:
         raise IntegrityError(str(error)) from error
 
@@ -138,7 +139,7 @@ def _existing_activities(requests):
         return {}
     wanted = {r.key for r in keyed}
     existing = {}
-    for activity in sql.activities_by_reference(wanted):
+    for activity in statements.activities_by_reference(wanted):
         key = (activity.membership_id, activity.source, activity.external_reference)
         if key in wanted:
             activity.just_posted = False

@@ -13,6 +13,7 @@ from loyalty import sql, valuation
 from loyalty.exceptions import AlreadyReversed
 from loyalty.models import Activity, LedgerEntry, Metric
 from loyalty.services import context
+from loyalty.services import posting_statements as statements
 
 GIVEN_KINDS = {Activity.Kind.ADJUSTMENT, Activity.Kind.REDEMPTION, Activity.Kind.REFUND}
 POSTABLE_KINDS = frozenset(Activity.Kind.values) - {Activity.Kind.REVERSAL}
@@ -293,10 +294,10 @@ def _write(activity, quantities, now):
     nothing is written and IntegrityError is raised; the caller's transaction stays usable.
     """
     rows = [(metric, quantity) for metric, quantity in quantities.items() if quantity]
-    params = sql.db_values(sql.ACTIVITY_FIELDS, activity, adding=True)
+    params = sql.db_values(statements.ACTIVITY_FIELDS, activity, adding=True)
     if rows:
         params += [activity.membership_id, now] + [value for row in rows for value in row]
-    inserted = sql.run(sql.insert_activity_statement(len(rows)), params)
+    inserted = sql.run(statements.insert_activity_statement(len(rows)), params)
     if not inserted:
         raise IntegrityError(f"An activity with the reference {activity.external_reference} is already posted.")
     activity.pk = inserted[0][0]

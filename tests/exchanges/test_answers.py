@@ -7,7 +7,14 @@ import pytest
 
 from exchanges import services
 from exchanges.api import redemption_of
-from exchanges.serializers import RedemptionSerializer, RefundSerializer, redemption_answer, refund_answer
+from exchanges.serializers import (
+    RedemptionSerializer,
+    RefundRequestSerializer,
+    RefundSerializer,
+    full_refund_request,
+    redemption_answer,
+    refund_answer,
+)
 from tests.exchanges.conftest import TICKET_A, TICKET_B
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +61,23 @@ def test_a_refund_answers_as_its_serializer(partner, program, payer):
     answer = refund_answer(result)
     assert answer == {**documented, "redemption": dict(documented["redemption"])}
     assert answer["tickets"] == {TICKET_B: 2_000} and answer["cash_amount"] == "75.10"
+
+
+
+CLEAN = [{"membership_number": "M000123"}, {"membership_number": "M" * 30}, {"membership_number": "Müller-7"}]
+LEFT_TO_THE_SERIALIZER = [
+    {"membership_number": "M" * 31}, {"membership_number": " M000123 "}, {"membership_number": ""},
+    {"membership_number": "   "}, {"membership_number": "M\x00123"}, {"membership_number": "M\t123"},
+    {"membership_number": "M\ud800"}, {"membership_number": 123}, {"membership_number": None},
+    {"membership_number": ["M1"]}, {"membership_number": "M1", "points": 5},
+    {"membership_number": "M1", "ticket_numbers": [TICKET_A]}, {"member": "M1"}, ["M1"], "M1",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("body", CLEAN + LEFT_TO_THE_SERIALIZER)
+def test_a_full_refund_body_is_read_quickly_only_where_its_serializer_reads_it_the_same(body):
+    read = full_refund_request(body)
+    assert (read is not None) == (body in CLEAN)
+    if read is not None:
+        documented = RefundRequestSerializer(data=body)
+        assert documented.is_valid() and dict(documented.validated_data) == read

@@ -19,8 +19,9 @@ def test_a_refund_whose_connection_is_lost_answers_503_saves_nothing_and_its_ret
     held = calls.post(f"{BASE}/redemptions/", booking(payer)).data
     calls.post(f"{BASE}/redemptions/{held['id']}/capture/")
     balance = selectors.award_balance(payer)
-    # After the refund activity is posted and the tickets updated: the operation is the last write.
-    cut_once(monkeypatch, exchange_services, "record_operation")
+    # After the refund activity is posted: the booking's state, with its tickets and the operation, is the last
+    # write of the effect.
+    cut_once(monkeypatch, exchange_services, "transition")
     body = {"membership_number": payer.membership_number, "points": 1_000}
     lost = calls.post(f"{BASE}/redemptions/{held['id']}/refunds/", body, key="refund-1")
     assert lost.status_code == 503 and lost["Content-Type"] == "application/problem+json"

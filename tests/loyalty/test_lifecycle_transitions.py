@@ -4,7 +4,9 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django_fsm_log.models import StateLog
 
+from loyalty import sql
 from loyalty.lifecycle import TransitionRefused, bulk_transition, transition
+from loyalty.models import IdempotencyKey
 from retro.models import RetroClaim, RetroClaimStatus
 from tests.retro.factories import RetroClaimFactory, member_in, retro_program
 
@@ -51,6 +53,26 @@ def test_a_stale_object_cannot_overwrite_a_state_someone_else_changed(program, s
     assert stored(claim).status == S.ALREADY_CLAIMED
     assert StateLog.objects.for_(claim).count() == 1
 
+
+
+def _row_along(key, user):
+    return IdempotencyKey(user_id=user.pk, scope="tests", key=key, fingerprint="f", response_status=200,
+                          response_body={})  # fmt: skip
+
+
+def test_writes_along_a_transition_are_made_with_it_in_its_statement(program, supervisor, django_assert_num_queries):
+    claim, row = RetroClaimFactory(membership=member_in(program)), _row_along("along-1", supervisor)
+    with django_assert_num_queries(1):
+        transition(claim, "mark_not_matched", by=supervisor, along=[sql.insert_along(row)])
+    assert stored(claim).status == S.NOT_MATCHED and IdempotencyKey.objects.get(key="along-1").pk == row.pk
+
+
+def test_writes_along_a_refused_change_are_not_made(program, supervisor):
+    claim, row = RetroClaimFactory(membership=member_in(program)), _row_along("along-2", supervisor)
+    transition(stored(claim), "mark_already_claimed", by=None)
+    with pytest.raises(TransitionRefused, match="changed by someone else meanwhile"):
+        transition(claim, "mark_not_matched", by=supervisor, along=[sql.insert_along(row)])
+    assert row.pk is None and not IdempotencyKey.objects.filter(key="along-2").exists()
 
 def test_bulk_transition_changes_only_rows_the_fsm_allows_and_logs_each_one(program):
     waiting = [RetroClaimFactory(membership=member_in(program)) for _ in range(3)]
