@@ -14,8 +14,10 @@ classes that does one INSERT (into bench_floor, made here). The API's per-partne
 (API_RATE_PER_USER) so that no request of the run is throttled; requests carry X-Forwarded-Proto: https as
 the TLS proxy's would.
 
-locust (headless, bounded: USERS users, SECONDS a phase, loopback only) then runs four phases, each its own
-run with the same users, every user a partner client:
+locust (headless, bounded: USERS users, SECONDS a phase, loopback only) then runs these phases, each its own
+run with the same users, every user a partner client; the first three in ROUNDS rounds (floor, refunds,
+replays, then again), so that a slower minute of the machine falls on each figure and on its floor alike,
+their figures summed over the rounds:
 - floor: POST /bench/floor/, each user's next request as soon as it has its answer;
 - first refunds, likewise: POST /api/exchanges/redemptions/<id>/refunds/ {"membership_number": …}, a full
   refund under a new Idempotency-Key, each of a redemption of its own (no two requests wait on one row lock);
@@ -49,7 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import ROOT, django_on_bench_db, fresh_database, report  # noqa: E402
 from exchanges_data import TICKETS, USERS, done_refunds, make_data, refundable_work  # noqa: E402
 
-SECONDS = int(os.environ.get("BENCH_EXCHANGES_SECONDS", "20"))
+SECONDS = int(os.environ.get("BENCH_EXCHANGES_SECONDS", "8"))
+ROUNDS = int(os.environ.get("BENCH_EXCHANGES_ROUNDS", "3"))
+PACED_SECONDS = ROUNDS * SECONDS  # the paced phase: one run as long as a figure's rounds together
 WORKERS = int(os.environ.get("BENCH_EXCHANGES_WORKERS", "3"))  # `make serve`'s: sync workers, for 2 cores
 WARM_UP = 10  # redemptions per user refunded before the phases, by the warm-up
 TARGET_RATIO, TARGET_P99_MS, TARGET_REPLAY = 0.5, 50, 2.0
@@ -153,22 +157,35 @@ class Phase:
         self.mean = float(row["Average Response Time"])
         self.p50, self.p95, self.p99 = (float(row[p]) for p in ("50%", "95%", "99%"))
 
+    @classmethod
+    def rounds(cls, phases):
+        """One figure from its rounds: requests and time summed, the mean weighted by requests; the
+        percentiles are each round's worst (locust's summaries do not add up into one)."""
+        whole = cls.__new__(cls)
+        whole.name = phases[0].name
+        whole.requests = sum(p.requests for p in phases)
+        whole.failures = sum(p.failures for p in phases)
+        whole.rps = whole.requests / sum(p.requests / p.rps for p in phases if p.rps)
+        whole.mean = sum(p.mean * p.requests for p in phases) / whole.requests
+        whole.p50, whole.p95, whole.p99 = (max(getattr(p, q) for p in phases) for q in ("p50", "p95", "p99"))
+        return whole
+
     def summary(self):
         return (f"{self.rps:,.1f} requests/s, {self.requests:,} requests, {self.failures} failed; "
                 f"latency mean {self.mean:.1f} ms, p50 {self.p50:.0f}, p95 {self.p95:.0f}, "
                 f"p99 {self.p99:.0f} ms")  # fmt: skip
 
 
-def run_phase(name, port, partners, work, folder, rate_per_user=None):
+def run_phase(name, port, partners, work, folder, rate_per_user=None, seconds=SECONDS):
     plan = folder / f"{name}.json"
     users = [{"token": token, "work": work.get(partner.pk, [])} for partner, token in partners]
     plan.write_text(json.dumps({"phase": name, "users": users, "rate_per_user": rate_per_user}))
     prefix = folder / name
     command = [str(LOCUST), "-f", str(Path(__file__).with_name("locust_exchanges.py")), "--headless",
-               "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "--host", f"http://127.0.0.1:{port}",
+               "-u", str(USERS), "-r", str(USERS), "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
                "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"]  # fmt: skip
     env = {**os.environ, "BENCH_EXCHANGES_PLAN": str(plan)}
-    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=SECONDS + 60)
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 60)
     rows = list(csv.DictReader((prefix.parent / f"{name}_stats.csv").open()))
     row = next((r for r in rows if r["Name"] == name), None)
     if row is None:
@@ -232,6 +249,9 @@ def main():
           f"settings_production + /bench/floor/, {connections}, throttle "
           f"{RATE} per partner; load: locust headless (FastHttpUser), {USERS} users (one partner client each), "
           f"{SECONDS} s a phase, on loopback", flush=True)  # fmt: skip
+    print(f"- rounds: {ROUNDS} of floor, first refunds and replays ({ROUNDS * SECONDS} s of each), each figure "
+          f"summed over its rounds (percentiles: the worst round's); then the paced refunds, {PACED_SECONDS} s",
+          flush=True)  # fmt: skip
     print("- phases: floor, first refunds and replays with no wait between a user's requests (the most the "
           "server gives), then first refunds paced at the target rate (half the floor's requests/s) for their "
           "p99", flush=True)  # fmt: skip
@@ -242,17 +262,23 @@ def main():
             server = start_server(port, log)
             wait_for(server, port)
             warm_up(port, partners, refundable_work(program, partners))
-            floor = run_phase("floor", port, partners, {}, folder)
-            first = run_phase("refund", port, partners, refundable_work(program, partners), folder)
-            ran_out += ["refund"] if fewest_left(program, partners) == 0 else []
-            replay_work = done_refunds(program, partners)
-            before_replays = refund_operations(program)
-            connection.close()
-            replay = run_phase("replay", port, partners, replay_work, folder)
-            by_replays = refund_operations(program) - before_replays
+            floors, firsts, replays, by_replays = [], [], [], 0
+            for _ in range(ROUNDS):
+                floors.append(run_phase("floor", port, partners, {}, folder))
+                firsts.append(run_phase("refund", port, partners, refundable_work(program, partners), folder))
+                ran_out += ["refund"] if fewest_left(program, partners) == 0 else []
+                replay_work = done_refunds(program, partners)
+                before_replays = refund_operations(program)
+                connection.close()
+                replays.append(run_phase("replay", port, partners, replay_work, folder))
+                by_replays += refund_operations(program) - before_replays
+            floor, first, replay = Phase.rounds(floors), Phase.rounds(firsts), Phase.rounds(replays)
+            if ROUNDS > 1:
+                for phase in (floor, first, replay):
+                    print(f"- {phase.name}, {ROUNDS} rounds together: {phase.summary()}", flush=True)
             rate = TARGET_RATIO * floor.rps
             paced = run_phase("refund_paced", port, partners, refundable_work(program, partners), folder,
-                              rate_per_user=rate / USERS)  # fmt: skip
+                              rate_per_user=rate / USERS, seconds=PACED_SECONDS)  # fmt: skip
             ran_out += ["refund_paced"] if fewest_left(program, partners) == 0 else []
             connection.close()
         except BaseException:
@@ -268,7 +294,7 @@ def main():
     print(f"- ledger checked: {refunded:,} redemptions refunded, each once ({points:,} points back through refund "
           f"activities, every award balance = opening − capture + refund); operations added by the "
           f"{replay.requests:,} replays: {by_replays}; server log errors: {len(errors)}", flush=True)  # fmt: skip
-    for phase in ran_out:
+    for phase in dict.fromkeys(ran_out):
         print(f"- WARNING: a user ran out of redemptions during {phase}: raise REDEMPTIONS", flush=True)
     print(flush=True)
     ratio = first.rps / floor.rps

@@ -81,6 +81,8 @@ class PartnerView(APIView):
     """Resolves the calling partner client; refuses users that are not one."""
 
     partner = None
+    # A write's: the scope of its Idempotency-Keys (handle), whose kept answer is read with the token.
+    idempotency_scope = None
     authentication_classes = [PartnerTokenAuthentication, SessionAuthentication]
     # Bookings carry lists (tickets, per-ticket refunds) that a form cannot: the booking engine speaks JSON,
     # and the schema offers nothing else.
@@ -117,10 +119,13 @@ class PartnerView(APIView):
                 code="key_missing", http_status=400, title="An Idempotency-Key is required",
                 detail=f"Send an {idempotency.HEADER} header with every write.",
             )  # fmt: skip
+        # The answer kept for the key, read with the token when the view named this scope (PartnerTokenAuthentication).
+        read_for, kept = getattr(request.auth, "kept", (None, idempotency.UNREAD))
         try:
             code, body = idempotency.respond_once(
                 user=request.user, scope=scope, key=key, payload={"path": request.path, "body": request.data},
                 respond=lambda: self.run(request, work, key=key),
+                kept=kept if read_for == (scope, key) else idempotency.UNREAD,
             )  # fmt: skip
         except idempotency.KeyProblem as problem:
             return key_problem(problem)
@@ -199,6 +204,8 @@ class QuoteView(PartnerView):
 
 
 class AuthorizeView(PartnerView):
+    idempotency_scope = "exchanges.authorize"
+
     @extend_schema(
         tags=TAGS, summary="Authorize (hold) points for a booking",
         description="Holds the tickets' points on the paying membership: they leave its available balance (award "
@@ -207,7 +214,7 @@ class AuthorizeView(PartnerView):
         responses={201: RedemptionSerializer, **PROBLEMS},
     )  # fmt: skip
     def post(self, request):
-        return self.handle(request, self.authorize, scope="exchanges.authorize")
+        return self.handle(request, self.authorize, scope=self.idempotency_scope)
 
     def authorize(self, request, key):
         body = AuthorizeRequestSerializer(data=request.data)
@@ -239,13 +246,17 @@ class RedemptionDetailView(PartnerView):
 class _StepView(PartnerView):
     step = ""
 
+    @property
+    def idempotency_scope(self):
+        return f"exchanges.{self.step}"
+
     def post(self, request, redemption_id):
         def work(request, key):
             pk = _redemption_id(redemption_id)
             getattr(services, self.step)(partner=self.partner, redemption_id=pk, by=request.user, key=key)
             return status.HTTP_200_OK, redemption_body(self.partner, pk)
 
-        return self.handle(request, work, scope=f"exchanges.{self.step}")
+        return self.handle(request, work, scope=self.idempotency_scope)
 
 
 class CaptureView(_StepView):
@@ -272,6 +283,8 @@ class ReleaseView(_StepView):
 
 
 class RefundView(PartnerView):
+    idempotency_scope = "exchanges.refund"
+
     @extend_schema(
         tags=TAGS, summary="Refund points to the original payer",
         description="In full (neither tickets nor points), by ticket, or an amount of points; only to the original "
@@ -283,7 +296,7 @@ class RefundView(PartnerView):
         responses={201: RefundSerializer, **PROBLEMS},
     )  # fmt: skip
     def post(self, request, redemption_id):
-        return self.handle(request, lambda r, key: self.refund(r, redemption_id, key), scope="exchanges.refund")
+        return self.handle(request, lambda r, key: self.refund(r, redemption_id, key), scope=self.idempotency_scope)
 
     def refund(self, request, redemption_id, key):
         data = full_refund_request(request.data)
@@ -323,6 +336,8 @@ class EligibilityView(PartnerView):
 
 
 class FailureView(PartnerView):
+    idempotency_scope = "exchanges.failure"
+
     @extend_schema(
         tags=TAGS, summary="Report a failure after the point of no return",
         description="A soft failure (seed 004: ticketing, EMD reassociation, …) opens a manual-handling case for "
@@ -332,7 +347,7 @@ class FailureView(PartnerView):
         responses={201: CaseSerializer, **PROBLEMS},
     )  # fmt: skip
     def post(self, request, redemption_id):
-        return self.handle(request, lambda r, key: self.report(r, redemption_id), scope="exchanges.failure")
+        return self.handle(request, lambda r, key: self.report(r, redemption_id), scope=self.idempotency_scope)
 
     def report(self, request, redemption_id):
         body = FailureRequestSerializer(data=request.data)

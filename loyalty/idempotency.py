@@ -61,8 +61,12 @@ def _reused(key):
     )
 
 
+def usable(key):
+    return bool(key) and len(key) <= MAX_KEY_LENGTH and key.isprintable()
+
+
 def _check(key):
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not usable(key):
         raise KeyProblem(
             f"The {HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.", status=400, code="bad_key"
         )
@@ -91,6 +95,18 @@ READ = """
     SELECT fingerprint, response_status, response_body::text
       FROM loyalty_idempotencykey WHERE user_id = %(user)s AND scope = %(scope)s AND key = %(key)s
 """
+
+# The same answer read along with another statement (the API token's: loyalty.authentication), one round trip
+# fewer for every keyed write: a LEFT JOIN on the user's id column, its parameters the scope and the key, and
+# the column to select, None when no answer is kept for the key.
+KEPT_JOIN = (
+    "LEFT JOIN loyalty_idempotencykey kept ON kept.user_id = {user} AND kept.scope = %s AND kept.key = %s"
+)
+KEPT_COLUMN = (
+    "CASE WHEN kept.id IS NOT NULL"
+    " THEN ARRAY[kept.fingerprint, kept.response_status::text, kept.response_body::text] END"
+)
+UNREAD = object()  # respond_once's `kept`: the answer kept for the key has not been read
 
 
 def _replay(key, print_, stored):
@@ -135,13 +151,15 @@ def effect_savepoint():
     return not _refusals_roll_back.get()
 
 
-def respond_once(*, user, scope, key, payload, respond, keep_refusals=True):
+def respond_once(*, user, scope, key, payload, respond, keep_refusals=True, kept=UNREAD):
     """Run `respond()` -> (status, body) once per key; a repeat gets the first (status, body) back.
 
     The key's response is stored in the transaction of the request's effect, so both are kept or neither.
     Without a key, `respond()` simply runs. Raises KeyProblem for a key that cannot be used (400 bad_key,
     409 key_in_flight while the first request runs, 422 key_reused with another body).
     keep_refusals=False: a 4xx is not kept, so the key may be used again (a form corrected and re-sent).
+    `kept`: the answer kept for this key as KEPT_COLUMN read it along with another statement (None: none);
+    by default it is read here.
     """
     if key is None:
         return respond()
@@ -149,7 +167,10 @@ def respond_once(*, user, scope, key, payload, respond, keep_refusals=True):
     print_ = fingerprint(payload)
     params = {"user": user.pk, "scope": scope, "key": key}
     # A repeat usually comes after its first request finished: one read answers it, with no transaction.
-    replay = _stored(params, print_)
+    if kept is UNREAD:
+        replay = _stored(params, print_)
+    else:
+        replay = None if kept is None else _replay(key, print_, kept)
     if replay is not None:
         return replay.status, replay.body
     try:
