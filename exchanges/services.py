@@ -37,7 +37,7 @@ from loyalty import idempotency, selectors, sql
 from loyalty.dates import add_months
 from loyalty.lifecycle import transition
 from loyalty.models import Activity, Metric
-from loyalty.services import post_activity
+from loyalty.services import activity_along, post_activity
 
 SOURCE = "exchanges"
 # Points are spent from, and refunded to, one award bucket: the spendable balance is the sum of the buckets.
@@ -291,15 +291,16 @@ def refund_locked(redemption, split, *, by, key="", description, by_policy=True)
     expired, forfeited = 0, 0
     if by_policy:
         expired, forfeited = expired_part(redemption, amount, today=redemption.program.local_date(now))
-    activity = None
+    activity, posted = None, []
     reference = f"redemption:{redemption.pk}:{redemption.refund_count + 1}"  # this refund's number
     if amount > forfeited:
-        activity = post_activity(
+        posting = activity_along(
             membership=redemption.membership, kind=Activity.Kind.REFUND, source=SOURCE,
             occurred_on=redemption.program.local_date(now), external_reference=reference,
             caused_by=_user(by), description=description, entries={BUCKET: amount - forfeited},
             attributes={"points_expired": str(expired)} if expired else None,
         )  # fmt: skip
+        activity, posted = posting.activity, posting.writes
     for ticket, share in split.items():
         ticket.points_refunded += share
     redemption.points_refunded += amount
@@ -309,9 +310,13 @@ def refund_locked(redemption, split, *, by, key="", description, by_policy=True)
         redemption, PointsOperation.Kind.REFUND, amount, by=by, key=key, activity=activity,
         tickets={t.ticket_number: share for t, share in split.items()}, forfeited=forfeited,
     )  # fmt: skip
-    # The booking's state, its tickets' refunded points and the operation: one statement, one round trip.
+    # The booking's state, the refund activity with its entries, the tickets' refunded points and the
+    # operation (its activity the one posted here): one statement, one round trip.
+    recorded = sql.insert_along(operation, {"activity": posting.id_sql} if posted else None)
     transition(redemption, name, by=_user(by), fields=["points_refunded", "refund_count"],
-               along=[exchanges_sql.points_refunded_update(split), sql.insert_along(operation)])  # fmt: skip
+               along=[*posted, exchanges_sql.points_refunded_update(split), recorded])  # fmt: skip
+    if activity is not None:
+        operation.activity = activity  # its id known now
     return RefundResult(operation, redemption, amount, redemption.cash_amount, expired, forfeited)
 
 

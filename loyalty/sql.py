@@ -168,18 +168,22 @@ def db_values(fields, instance, *, adding):
 _inserts = {}
 
 
-def _insert_statement(model, *, from_changed=False):
-    found = _inserts.get((model, from_changed))
+def _insert_statement(model, *, from_changed=False, expressions=()):
+    """(INSERT statement, fields given as parameters): `expressions` ((field name, SQL), …) are written by
+    that SQL instead of a parameter (a value another write of the statement makes)."""
+    key = (model, from_changed, expressions)
+    found = _inserts.get(key)
     if found is None:
         qn = connection.ops.quote_name
+        written = dict(expressions)
         fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        values = ", ".join(["%s"] * len(fields))
+        values = ", ".join(written.get(f.name, "%s") for f in fields)
         statement = (
             f"INSERT INTO {table(model)} ({', '.join(qn(f.column) for f in fields)})"
             + (f" SELECT {values} FROM changed" if from_changed else f" VALUES ({values})")
             + f" RETURNING {qn(model._meta.pk.column)}"
         )
-        found = _inserts[(model, from_changed)] = (statement, fields)
+        found = _inserts[key] = (statement, [f for f in fields if f.name not in written])
     return found
 
 
@@ -201,17 +205,21 @@ def insert(instance):
 class Along(NamedTuple):
     """A write made by another write's statement, only when that one is made (lifecycle.transition's
     `along`): a data-modifying statement that reads the changed row from `changed`; `then` is given the
-    value of its `returns` column."""
+    value of its `returns` column. Named (`name`), the writes after it may read what it returns."""
 
     sql: str
     params: list
     returns: str = ""
     then: object = None
+    name: str = ""
 
 
-def insert_along(instance):
-    """An Along inserting the new `instance` (its primary key set once made)."""
-    statement, fields = _insert_statement(type(instance), from_changed=True)
+def insert_along(instance, expressions=None):
+    """An Along inserting the new `instance` (its primary key set once made). `expressions`: {field name:
+    SQL} for values another write along makes (a posted activity's id, read from its named write)."""
+    statement, fields = _insert_statement(
+        type(instance), from_changed=True, expressions=tuple(sorted((expressions or {}).items()))
+    )
     return Along(statement, db_values(fields, instance, adding=True), returns=connection.ops.quote_name(
         type(instance)._meta.pk.column), then=lambda pk: _inserted(instance, pk))  # fmt: skip
 

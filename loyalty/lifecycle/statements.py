@@ -26,9 +26,10 @@ def transition_statement(model, state_field, fields, log_model, along=()):
 
 def transition_statement_for(model, state_field, fields, log_model, along=()):
     """One statement: the row's new state and `fields` (only while the row is still in the source state),
-    its log row, and the writes `along` ((SQL, column returned or "") each: data-modifying statements that
-    read `changed`, so they write only with the change). Returns a row when the change was made: 1, then
-    the column each write along returns; none when the row had left the source state.
+    its log row, and the writes `along` ((SQL, column returned or "", CTE name or "") each: data-modifying
+    statements that read `changed`, or a named write before them, so they write only with the change).
+    Returns a row when the change was made: 1, then the column each write along returns; none when the row had
+    left the source state.
 
     Parameters: target, *values of fields, pk, source, then timestamp, by, source, target, transition name,
     content type, description, then those of the writes along, in order.
@@ -36,8 +37,11 @@ def transition_statement_for(model, state_field, fields, log_model, along=()):
     qn = connection.ops.quote_name
     assignments = ", ".join([f"{qn(state_field.column)} = %s", *(f"{qn(f.column)} = %s" for f in fields)])
     pk, state = qn(model._meta.pk.column), qn(state_field.column)
-    writes = "".join(f", along_{i} AS ({statement})" for i, (statement, _) in enumerate(along))
-    returned = "".join(f", (SELECT {column} FROM along_{i})" for i, (_, column) in enumerate(along) if column)
+    names = [name or f"along_{i}" for i, (_, _, name) in enumerate(along)]
+    writes = "".join(f", {name} AS ({statement})" for name, (statement, _, _) in zip(names, along, strict=True))
+    returned = "".join(
+        f", (SELECT {column} FROM {name})" for name, (_, column, _) in zip(names, along, strict=True) if column
+    )
     return (
         f"WITH changed AS (UPDATE {sql.table(model)} SET {assignments} WHERE {pk} = %s AND {state} = %s"
         f" RETURNING {pk} AS id), logged AS ({_log_insert(log_model)}"

@@ -101,7 +101,7 @@ def transition(obj, name, *, by, reason="", fields=(), along=()):
         (reason or "").strip(),
     ]
     statement = statements.transition_statement(
-        model, state_field, save_fields, StateLog, tuple((write.sql, write.returns) for write in along)
+        model, state_field, save_fields, StateLog, tuple((write.sql, write.returns, write.name) for write in along)
     )
     rows = sql.run(statement, params + [value for write in along for value in write.params])
     if rows:

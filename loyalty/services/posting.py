@@ -38,6 +38,11 @@ class ActivityRequest:
     description: str = ""
     entries: dict | None = None  # post exactly these quantities, no rules (redemptions, refunds, adjustments)
 
+    def __post_init__(self):
+        self.external_reference = self.external_reference or ""
+        self.currency = self.currency or ""
+        self.description = self.description or ""
+
     @property
     def key(self):
         return (self.membership.pk, self.source, self.external_reference) if self.external_reference else None
@@ -71,14 +76,14 @@ def post_activity(
         kind=kind,
         source=source,
         occurred_on=occurred_on,
-        external_reference=external_reference or "",
+        external_reference=external_reference,
         amount=amount,
-        currency=currency or "",
+        currency=currency,
         location=location,
         attributes=attributes,
         occurred_at=occurred_at,
         caused_by=caused_by,
-        description=description or "",
+        description=description,
         entries=entries,
     )
     _validate(request)
@@ -104,6 +109,48 @@ def post_activity(
         raise
     activity.just_posted = True
     return activity
+
+
+@dataclass
+class PostedAlong:
+    """An activity posted by another write's statement: `writes` go in that statement's `along`
+    (loyalty.lifecycle.transition), `activity` has its pk once the statement ran, and `id_sql` is its id
+    for the writes after them (sql.insert_along's expressions)."""
+
+    activity: Activity
+    writes: list
+    id_sql: str = f"(SELECT id FROM {statements.POSTED_ALONG})"
+
+
+def activity_along(**post):
+    """post_activity's post of given `entries` (a refund's, a redemption's), made by the statement of a
+    change of state it goes with, only when that change is made: one round trip for both.
+
+    Takes post_activity's keyword arguments; validated and valued as it does. A reference already posted
+    raises IntegrityError when the statement has run, and the transaction rolls back.
+    """
+    request = ActivityRequest(**post)
+    _validate(request)
+    if request.entries is None:
+        raise ValidationError({"entries": "An activity posted along another write is given its entries."})
+    now = timezone.now()
+    day = _occurred_on(request, request.membership.program if request.occurred_on is None else None)
+    activity, quantities = _prepare(request, day=day, now=now)
+    rows = [(metric, quantity) for metric, quantity in quantities.items() if quantity]
+    insert, entries = statements.activity_along_statements(len(rows))
+
+    def made(pk):
+        if pk is None:
+            raise IntegrityError(f"An activity with the reference {activity.external_reference} is already posted.")
+        activity.pk = pk
+        activity._state.adding, activity._state.db = False, connection.alias
+        activity.just_posted = True
+
+    writes = [sql.Along(insert, sql.db_values(statements.ACTIVITY_FIELDS, activity, adding=True), returns="id",
+                        then=made, name=statements.POSTED_ALONG)]  # fmt: skip
+    if rows:
+        writes.append(sql.Along(entries, [activity.membership_id, now] + [value for row in rows for value in row]))
+    return PostedAlong(activity, writes)
 
 
 def post_adjustment(

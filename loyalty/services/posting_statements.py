@@ -19,27 +19,54 @@ def insert_activity_statement(entry_count):
     """
     found = _activity_inserts.get(entry_count)
     if found is None:
-        qn = connection.ops.quote_name
-        a = Activity
-        # A reference already posted inserts nothing (and no entries) instead of failing: the caller's
-        # transaction stays usable without a savepoint, two round trips fewer on every post.
-        sql = (
-            f"WITH a AS (INSERT INTO {table(a)} ({', '.join(qn(f.column) for f in ACTIVITY_FIELDS)})"
-            f" VALUES ({', '.join(['%s'] * len(ACTIVITY_FIELDS))})"
-            f" ON CONFLICT ({column(a, 'membership')}, {column(a, 'source')}, {column(a, 'external_reference')})"
-            f" WHERE {column(a, 'external_reference')} <> '' DO NOTHING RETURNING {column(a, 'id')} AS id)"
-        )
+        sql = f"WITH a AS ({_activity_insert('VALUES')})"
         if entry_count:
-            e = LedgerEntry
-            sql += (
-                f", e AS (INSERT INTO {table(e)} ({column(e, 'activity')}, {column(e, 'membership')},"
-                f" {column(e, 'metric')}, {column(e, 'quantity')}, {column(e, 'created_at')})"
-                " SELECT a.id, %s, v.metric, v.quantity, %s FROM a, (VALUES "
-                + ", ".join(["(%s, %s::numeric)"] * entry_count)
-                + ") AS v(metric, quantity))"
-            )
+            sql += f", e AS ({_entries_insert(entry_count, 'a')})"
         found = _activity_inserts[entry_count] = sql + " SELECT id FROM a"
     return found
+
+
+POSTED_ALONG = "posted_activity"  # the name of the activity's write along another statement (its id: "id")
+_activity_alongs = {}
+
+
+def activity_along_statements(entry_count):
+    """insert_activity_statement's two writes, for another statement to make along with its change
+    (loyalty.sql.Along): the activity, named POSTED_ALONG, only when `changed` has a row; then its entries.
+    Parameters as insert_activity_statement's, the activity's then the entries'."""
+    found = _activity_alongs.get(entry_count)
+    if found is None:
+        found = _activity_alongs[entry_count] = (
+            _activity_insert("FROM changed"), _entries_insert(entry_count, POSTED_ALONG) if entry_count else None
+        )  # fmt: skip
+    return found
+
+
+def _activity_insert(values_from):
+    """The activity's INSERT, its values a VALUES list or selected FROM a row set (another write's)."""
+    qn = connection.ops.quote_name
+    a = Activity
+    values = ", ".join(["%s"] * len(ACTIVITY_FIELDS))
+    values = f"VALUES ({values})" if values_from == "VALUES" else f"SELECT {values} {values_from}"
+    # A reference already posted inserts nothing (and no entries) instead of failing: the caller's
+    # transaction stays usable without a savepoint, two round trips fewer on every post.
+    return (
+        f"INSERT INTO {table(a)} ({', '.join(qn(f.column) for f in ACTIVITY_FIELDS)}) {values}"
+        f" ON CONFLICT ({column(a, 'membership')}, {column(a, 'source')}, {column(a, 'external_reference')})"
+        f" WHERE {column(a, 'external_reference')} <> '' DO NOTHING RETURNING {column(a, 'id')} AS id"
+    )
+
+
+def _entries_insert(entry_count, activity):
+    """The entries' INSERT, for the activity the write named `activity` returns."""
+    e = LedgerEntry
+    return (
+        f"INSERT INTO {table(e)} ({column(e, 'activity')}, {column(e, 'membership')},"
+        f" {column(e, 'metric')}, {column(e, 'quantity')}, {column(e, 'created_at')})"
+        f" SELECT {activity}.id, %s, v.metric, v.quantity, %s FROM {activity}, (VALUES "
+        + ", ".join(["(%s, %s::numeric)"] * entry_count)
+        + ") AS v(metric, quantity)"
+    )
 
 
 def take_activity_ids(count):
