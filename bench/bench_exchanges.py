@@ -23,7 +23,10 @@ their figures summed over the rounds:
   refund under a new Idempotency-Key, each of a redemption of its own (no two requests wait on one row lock);
 - replays, likewise: the same key and body as a refund done in the previous phase (the stored answer);
 - first refunds paced at the target rate, half the floor's requests/s (locust's constant_throughput): the
-  p99 "at that rate" (flat out, the latency is only the queue of USERS requests over 3 workers).
+  p99 "at that rate" (flat out, the latency is only the queue of USERS requests over 3 workers). Each partner
+  client sends them from enough users (paced_users) that a user's period between two requests is at least the
+  p99 target: with one user each, a request slower than its ~24 ms period put its user behind for good, and
+  the rate asked was not reached.
 Requests/s and latencies are locust's (client side, on loopback). Afterwards the database is checked:
 one refund operation and activity per refunded redemption, every award balance = opening − capture +
 refund, no operation added by the replays.
@@ -34,6 +37,7 @@ least twice as fast as a first refund (mean latency, same users, flat out).
 
 import csv
 import json
+import math
 import os
 import secrets
 import signal
@@ -176,13 +180,26 @@ class Phase:
                 f"p99 {self.p99:.0f} ms")  # fmt: skip
 
 
-def run_phase(name, port, partners, work, folder, rate_per_user=None, seconds=SECONDS):
+def paced_users(rate):
+    """Users per partner client for the paced phase: the fewest whose period, each user's time between two
+    requests at `rate` requests/s in all, is at least the p99 target. A user whose request takes longer than its
+    period sends its next one late and never catches up (constant_throughput): with USERS users at ~250/s, a
+    period of ~24 ms, the rate asked was not reached. With periods this long, only a request slower than the
+    target itself puts a user behind."""
+    return max(1, math.ceil(TARGET_P99_MS / 1000 * rate / USERS))
+
+
+def run_phase(name, port, partners, work, folder, rate=None, seconds=SECONDS, per_partner=1):
+    """One locust run: a user per partner client, or `per_partner` users each, every one with its own share of
+    the partner's work; flat out, or all of them together at `rate` requests/s."""
     plan = folder / f"{name}.json"
-    users = [{"token": token, "work": work.get(partner.pk, [])} for partner, token in partners]
+    users = [{"token": token, "work": work.get(partner.pk, [])[share::per_partner]}
+             for partner, token in partners for share in range(per_partner)]  # fmt: skip
+    rate_per_user = rate / len(users) if rate else None
     plan.write_text(json.dumps({"phase": name, "users": users, "rate_per_user": rate_per_user}))
     prefix = folder / name
     command = [str(LOCUST), "-f", str(Path(__file__).with_name("locust_exchanges.py")), "--headless",
-               "-u", str(USERS), "-r", str(USERS), "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
+               "-u", str(len(users)), "-r", str(len(users)), "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
                "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"]  # fmt: skip
     env = {**os.environ, "BENCH_EXCHANGES_PLAN": str(plan)}
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 60)
@@ -277,8 +294,11 @@ def main():
                 for phase in (floor, first, replay):
                     print(f"- {phase.name}, {ROUNDS} rounds together: {phase.summary()}", flush=True)
             rate = TARGET_RATIO * floor.rps
+            spread = paced_users(rate)
+            print(f"- paced: {rate:,.1f} requests/s asked of {USERS * spread} users ({spread} per partner client), "
+                  f"one request every {1000 * USERS * spread / rate:.0f} ms each", flush=True)  # fmt: skip
             paced = run_phase("refund_paced", port, partners, refundable_work(program, partners), folder,
-                              rate_per_user=rate / USERS, seconds=PACED_SECONDS)  # fmt: skip
+                              rate=rate, seconds=PACED_SECONDS, per_partner=spread)  # fmt: skip
             ran_out += ["refund_paced"] if fewest_left(program, partners) == 0 else []
             connection.close()
         except BaseException:

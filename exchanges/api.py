@@ -8,6 +8,7 @@ import re
 
 from django.conf import settings
 from django.db import IntegrityError
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
@@ -73,6 +74,12 @@ def refused(error):
 
 
 def _answer(code, body):
+    if isinstance(body, idempotency.KeptText):
+        if code < 400:
+            # A success is sent as the JSON kept for its key, neither rendered again nor, for a repeat, parsed
+            # (the same data; a repeat has the database's spacing and key order).
+            return HttpResponse(body.text, status=code, content_type="application/json")
+        body = body.data()
     problem = isinstance(body, dict) and str(body.get("type", "")).startswith("urn:loyalty:problem:")
     return Response(body, status=code, content_type=PROBLEM_CONTENT_TYPE if problem else None)
 
@@ -125,7 +132,7 @@ class PartnerView(APIView):
             code, body = idempotency.respond_once(
                 user=request.user, scope=scope, key=key, payload={"path": request.path, "body": request.data},
                 respond=lambda: self.run(request, work, key=key),
-                kept=kept if read_for == (scope, key) else idempotency.UNREAD,
+                kept=kept if read_for == (scope, key) else idempotency.UNREAD, as_text=True,
             )  # fmt: skip
         except idempotency.KeyProblem as problem:
             return key_problem(problem)

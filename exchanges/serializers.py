@@ -3,6 +3,7 @@ refundable."""
 
 from decimal import Decimal
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from exchanges.eligibility import REASONS
@@ -167,22 +168,28 @@ class RefundSerializer(serializers.Serializer):
 # deep-copies its declared fields first, which cost a refund more than its row lock. The serializers above
 # stay what the schema documents; a test holds each function's output equal to its serializer's.
 _MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
-_WHEN = serializers.DateTimeField()
 
 
-def _when(value):
-    return None if value is None else _WHEN.to_representation(value)
+def _when(value, zone):
+    """DateTimeField's ISO 8601 in the current time zone (`zone`, looked up once per answer: REST framework's
+    field looks it up for each value, the dearer part of a refund's answer)."""
+    if value is None:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def redemption_answer(redemption):
-    """RedemptionSerializer(redemption).data: `ticket_list` set by whoever read the redemption."""
+def redemption_answer(redemption, cash_amount=None):
+    """RedemptionSerializer(redemption).data: `ticket_list` set by whoever read the redemption. `cash_amount`:
+    the booking's cash part as the caller already wrote it."""
+    zone = timezone.get_current_timezone()
     return {
         "id": redemption.pk,
         "program": redemption.program.code,
         "pnr": redemption.pnr,
         "membership_number": redemption.membership.membership_number,
         "currency": redemption.currency,
-        "cash_amount": _MONEY.to_representation(redemption.cash_amount),
+        "cash_amount": cash_amount or _MONEY.to_representation(redemption.cash_amount),
         "status": str(redemption.status),
         "points_held": redemption.points_held,
         "points_captured": redemption.points_captured,
@@ -197,9 +204,9 @@ def redemption_answer(redemption):
             }
             for ticket in redemption.ticket_list
         ],
-        "created_at": _when(redemption.created_at),
-        "hold_expires_at": _when(redemption.hold_expires_at),
-        "captured_at": _when(redemption.captured_at),
+        "created_at": _when(redemption.created_at, zone),
+        "hold_expires_at": _when(redemption.hold_expires_at, zone),
+        "captured_at": _when(redemption.captured_at, zone),
     }
 
 
@@ -219,13 +226,14 @@ def full_refund_request(data):
 
 def refund_answer(result):
     """RefundSerializer's answer for a services.RefundResult."""
+    cash_amount = _MONEY.to_representation(result.cash_amount)  # the booking's: the redemption shows it too
     return {
         "points_refunded": result.points_refunded,
         "points_credited": result.points_credited,
         "points_expired": result.points_expired,
         "points_forfeited": result.points_forfeited,
         "tickets": {number: int(points) for number, points in result.operation.tickets.items()},
-        "cash_amount": _MONEY.to_representation(result.cash_amount),
+        "cash_amount": cash_amount,
         "currency": result.redemption.currency,
-        "redemption": redemption_answer(result.redemption),
+        "redemption": redemption_answer(result.redemption, cash_amount),
     }

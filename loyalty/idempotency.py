@@ -39,12 +39,26 @@ class KeyProblem(Exception):
         self.status, self.code = status, code
 
 
+@dataclass(frozen=True)
+class KeptText:
+    """A kept answer's body as the database gives it back, JSON text: an API sends it as it is, rather than
+    parse it and render it again (respond_once(replay_as_text=True))."""
+
+    text: str
+
+    def data(self):
+        return json.loads(self.text)
+
+
 @dataclass
 class Replay:
-    """The response the first request with this key got."""
+    """The response the first request with this key got: its status and its body's JSON text."""
 
     status: int
-    body: object
+    text: str
+
+    def answer(self, as_text):
+        return self.status, KeptText(self.text) if as_text else json.loads(self.text)
 
 
 def fingerprint(payload):
@@ -113,7 +127,7 @@ def _replay(key, print_, stored):
     first_print, status, body = stored
     if first_print != print_:
         raise _reused(key)
-    return Replay(int(status), json.loads(body))
+    return Replay(int(status), body)
 
 
 def _stored(params, print_):
@@ -131,14 +145,23 @@ def _hold(params, print_):
     return None if stored is None else _replay(params["key"], print_, stored)
 
 
+# The key's answer. Its JSON is made here, once: a model's JSONField would dump the body a second time.
+KEEP = """
+    INSERT INTO loyalty_idempotencykey (user_id, scope, key, fingerprint, response_status, response_body, created_at)
+    VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s)
+"""
+
+
 def _keep(*, user, scope, key, print_, status, body, commit=False):  # user: a user's id
-    # A refusal may quote what was sent (a key named with a NUL): jsonb could not store it as it is.
     # Every partner write pays for this INSERT: with `commit`, the COMMIT goes with it, one round trip.
-    answer = IdempotencyKey(
-        user_id=user, scope=scope, key=key, fingerprint=print_, response_status=status,
-        response_body=storable(json.loads(json.dumps(body, cls=DjangoJSONEncoder))),
-    )  # fmt: skip
-    (sql.insert_and_commit if commit else sql.insert)(answer)
+    text = json.dumps(body, cls=DjangoJSONEncoder)
+    if "\\u" in text:
+        # Only a body with an escaped character may quote a NUL or a lone surrogate that was sent (a key named
+        # with a NUL): jsonb could not store those as they are.
+        text = json.dumps(storable(json.loads(text)))
+    params = [user, scope, key, print_, status, text, timezone.now()]
+    (sql.run_and_commit if commit else sql.run)(KEEP, params)
+    return text
 
 
 _refusals_roll_back = contextvars.ContextVar("refusals_roll_back", default=False)
@@ -151,7 +174,7 @@ def effect_savepoint():
     return not _refusals_roll_back.get()
 
 
-def respond_once(*, user, scope, key, payload, respond, keep_refusals=True, kept=UNREAD):
+def respond_once(*, user, scope, key, payload, respond, keep_refusals=True, kept=UNREAD, as_text=False):
     """Run `respond()` -> (status, body) once per key; a repeat gets the first (status, body) back.
 
     The key's response is stored in the transaction of the request's effect, so both are kept or neither.
@@ -159,7 +182,8 @@ def respond_once(*, user, scope, key, payload, respond, keep_refusals=True, kept
     409 key_in_flight while the first request runs, 422 key_reused with another body).
     keep_refusals=False: a 4xx is not kept, so the key may be used again (a form corrected and re-sent).
     `kept`: the answer kept for this key as KEPT_COLUMN read it along with another statement (None: none);
-    by default it is read here.
+    by default it is read here. `as_text`: a kept answer's body is its KeptText, the first request's (the
+    JSON just kept) as a repeat's.
     """
     if key is None:
         return respond()
@@ -172,12 +196,12 @@ def respond_once(*, user, scope, key, payload, respond, keep_refusals=True, kept
     else:
         replay = None if kept is None else _replay(key, print_, kept)
     if replay is not None:
-        return replay.status, replay.body
+        return replay.answer(as_text)
     try:
         with transaction.atomic():
             replay = _hold(params, print_)
             if replay is not None:
-                return replay.status, replay.body
+                return replay.answer(as_text)
             token = _refusals_roll_back.set(True)
             try:
                 status, body = respond()
@@ -192,13 +216,13 @@ def respond_once(*, user, scope, key, payload, respond, keep_refusals=True, kept
             if keep and not rolled_back:
                 # The key's answer is the transaction's last write: it takes the COMMIT along when this block
                 # is the outermost (not inside a caller's transaction, nor a test's).
-                _keep(**params, print_=print_, status=status, body=body, commit=sql.last_in_transaction())
+                text = _keep(**params, print_=print_, status=status, body=body, commit=sql.last_in_transaction())
         if keep and rolled_back:
             with transaction.atomic():
                 replay = _hold(params, print_)
                 if replay is not None:
-                    return replay.status, replay.body
-                _keep(**params, print_=print_, status=status, body=body)
+                    return replay.answer(as_text)
+                text = _keep(**params, print_=print_, status=status, body=body)
     except IntegrityError as error:
         # The first request with the key finished between this one's read and its lock (the database's
         # unique constraint caught it): everything this one did is rolled back; answer as a repeat.
@@ -208,8 +232,8 @@ def respond_once(*, user, scope, key, payload, respond, keep_refusals=True, kept
         replay = _stored(params, print_)
         if replay is None:
             raise
-        return replay.status, replay.body
-    return status, body
+        return replay.answer(as_text)
+    return status, KeptText(text) if as_text and keep else body
 
 
 def retention():

@@ -226,31 +226,28 @@ def insert_along(instance, expressions=None):
 
 def last_in_transaction():
     """True inside the outermost atomic block, in a transaction nothing has marked for rollback: a write
-    made now may carry the COMMIT along (insert_and_commit)."""
+    made now may carry the COMMIT along (run_and_commit)."""
     conn = connections[DEFAULT_DB_ALIAS]
     return len(conn.atomic_blocks) == 1 and not conn.savepoint_ids and not conn.needs_rollback
 
 
-def insert_and_commit(instance):
-    """As insert, as the last write of the outermost atomic block (last_in_transaction): the INSERT and the
-    COMMIT in one round trip instead of two.
+def run_and_commit(statement, params):
+    """Run one write statement and the COMMIT in one round trip, as the last write of the outermost atomic
+    block (last_in_transaction); its rows.
 
     A multi-statement query, bound on the client: the extended protocol a prepared statement uses takes one
-    statement at a time, and a round trip costs more than parsing this INSERT. The transaction is committed
+    statement at a time, and a round trip costs more than parsing the statement. The transaction is committed
     on return: the atomic block then finds nothing to commit (psycopg knows the connection idle) and runs
     its on_commit callbacks as usual. On an error the server skips the rest, and the block rolls back.
     """
     if not last_in_transaction():
-        raise TransactionManagementError("insert_and_commit is the last write of the outermost atomic block.")
-    statement, fields = _insert_statement(type(instance))
-    script = f"{statement}; COMMIT"
+        raise TransactionManagementError("run_and_commit is the last write of the outermost atomic block.")
     conn = connections[DEFAULT_DB_ALIAS]
     wrapper = _LoggedCursor if conn.queries_logged else CursorWrapper
     raw = psycopg.ClientCursor(conn.connection)
     with wrapper(raw, conn) as cursor:
-        cursor.execute(script, db_values(fields, instance, adding=True))
-        ((pk,),) = raw.fetchall()
-    return _inserted(instance, pk)
+        cursor.execute(f"{statement}; COMMIT", params)
+        return raw.fetchall() if raw.pgresult.status == TUPLES_OK else []
 
 
 # --- posting: what a post reads ----------------------------------------------------------------

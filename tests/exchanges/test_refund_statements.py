@@ -107,7 +107,7 @@ def test_a_replay_is_answered_by_the_token_s_read_without_a_transaction(calls, p
     url, body = f"{BASE}/redemptions/{captured}/refunds/", {"membership_number": payer.membership_number}
     first = calls.post(url, body, key="refund-1")
     again, sql = statements(calls, url, body, "refund-1")
-    assert again.status_code == first.status_code == 201 and again.data == first.data
+    assert again.status_code == first.status_code == 201 and again.json() == first.json()
     # The token and the answer kept for its key, in one statement.
     assert len(sql) == 1 and "knox_authtoken" in sql[0] and "loyalty_idempotencykey" in sql[0], sql
     assert "pg_try_advisory_xact_lock" not in sql[0]

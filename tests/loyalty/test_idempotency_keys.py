@@ -97,3 +97,31 @@ def test_an_effect_that_opens_no_savepoint_has_its_refusal_kept_and_its_writes_u
     assert not Member.objects.exists()
     assert list(IdempotencyKey.objects.values_list("response_status", flat=True)) == [422]
     assert call(user, refuses) == (422, {"code": "refused"}) and len(runs) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ({"member": "M1", "points": [1, 2]}, {"member": "M1", "points": [1, 2]}),
+        ({"member": "Zoë €"}, {"member": "Zoë €"}),  # escaped in the JSON, kept as it is
+        ({"bad\x00key": "a\x00b", "lone": "x\ud800"}, {"bad\ufffdkey": "a\ufffdb", "lone": "x\ufffd"}),
+    ],
+)
+def test_an_answer_is_kept_as_json_with_what_jsonb_cannot_hold_replaced(answer, kept):
+    user = UserFactory()
+    assert call(user, lambda: (400, answer)) == (400, answer)  # the first request gets its own answer
+    assert IdempotencyKey.objects.get().response_body == kept
+    assert call(user, lambda: (201, {})) == (400, kept)
+
+
+def test_as_text_answers_first_and_repeat_with_the_json_kept():
+    user = UserFactory()
+
+    def once(respond):
+        return idempotency.respond_once(user=user, scope="test.enrol", key="k-1", payload=PAYLOAD, respond=respond,
+                                        as_text=True)  # fmt: skip
+
+    status, first = once(lambda: enrol("M1"))
+    status_again, again = once(lambda: enrol("M2"))
+    assert status == status_again == 201 and isinstance(first, idempotency.KeptText)
+    assert first.data() == again.data() == {"member": "M1"} == IdempotencyKey.objects.get().response_body
