@@ -22,11 +22,10 @@ their figures summed over the rounds:
 - first refunds, likewise: POST /api/exchanges/redemptions/<id>/refunds/ {"membership_number": …}, a full
   refund under a new Idempotency-Key, each of a redemption of its own (no two requests wait on one row lock);
 - replays, likewise: the same key and body as a refund done in the previous phase (the stored answer);
-- first refunds paced at the target rate, half the floor's requests/s (locust's constant_throughput): the
-  p99 "at that rate" (flat out, the latency is only the queue of USERS requests over 3 workers). Each partner
-  client sends them from enough users (paced_users) that a user's period between two requests is at least the
-  p99 target: with one user each, a request slower than its ~24 ms period put its user behind for good, and
-  the rate asked was not reached.
+- first refunds paced at the target rate, half the floor's requests/s, evenly spaced in time (locust_exchanges's
+  paced_wait): the p99 "at that rate" (flat out, the latency is only the queue of USERS requests over 3
+  workers). Each partner client sends them from enough users (paced_users) that a user's period between two
+  requests is at least the p99 target, so that one slow answer does not hold back its user's next turns.
 Requests/s and latencies are locust's (client side, on loopback). Afterwards the database is checked:
 one refund operation and activity per refunded redemption, every award balance = opening − capture +
 refund, no operation added by the replays.
@@ -93,8 +92,8 @@ def server_environment():
 
 def start_server(port, log):
     """gunicorn as `make serve` starts it, with the benchmark's settings."""
-    command = [str(GUNICORN), "loyalty.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-               "--access-logfile", "/dev/null"]  # fmt: skip
+    # No access log, as `make serve` (gunicorn's default): "--access-logfile /dev/null" would format a line a request.
+    command = [str(GUNICORN), "loyalty.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)]
     return subprocess.Popen(command, cwd=ROOT, env=server_environment(), stdout=log, stderr=log)
 
 
@@ -182,10 +181,10 @@ class Phase:
 
 def paced_users(rate):
     """Users per partner client for the paced phase: the fewest whose period, each user's time between two
-    requests at `rate` requests/s in all, is at least the p99 target. A user whose request takes longer than its
-    period sends its next one late and never catches up (constant_throughput): with USERS users at ~250/s, a
-    period of ~24 ms, the rate asked was not reached. With periods this long, only a request slower than the
-    target itself puts a user behind."""
+    requests at `rate` requests/s in all, is at least the p99 target. A user has one request at a time: one
+    whose answer takes longer than its period sends its next turns late (with USERS users at ~250/s, a period
+    of ~24 ms, the rate asked was not reached). With periods this long, only an answer slower than the target
+    itself puts a user behind, and it then catches up (paced_wait)."""
     return max(1, math.ceil(TARGET_P99_MS / 1000 * rate / USERS))
 
 
@@ -296,7 +295,8 @@ def main():
             rate = TARGET_RATIO * floor.rps
             spread = paced_users(rate)
             print(f"- paced: {rate:,.1f} requests/s asked of {USERS * spread} users ({spread} per partner client), "
-                  f"one request every {1000 * USERS * spread / rate:.0f} ms each", flush=True)  # fmt: skip
+                  f"one request every {1000 * USERS * spread / rate:.0f} ms each, all evenly spaced (one every "
+                  f"{1000 / rate:.1f} ms)", flush=True)  # fmt: skip
             paced = run_phase("refund_paced", port, partners, refundable_work(program, partners), folder,
                               rate=rate, seconds=PACED_SECONDS, per_partner=spread)  # fmt: skip
             ran_out += ["refund_paced"] if fewest_left(program, partners) == 0 else []

@@ -46,6 +46,10 @@ def run(sql, params):
     # The real connection, resolved once: each attribute read through the thread-local proxy
     # `connection` costs a lookup, and the cursor wrapper reads a dozen per statement.
     conn = connections[DEFAULT_DB_ALIAS]
+    # As Django's own cursors do (CONN_HEALTH_CHECKS): a connection kept from an earlier request is checked, and
+    # replaced if the server dropped it meanwhile (a restart, a failover), before its first statement. An API
+    # request's first statement is its token's read, made here: unchecked, it failed with a 503 instead.
+    conn.close_if_health_check_failed()
     conn.ensure_connection()
     wrapper = _LoggedCursor if conn.queries_logged else CursorWrapper
     raw = psycopg.Cursor(conn.connection)

@@ -11,6 +11,7 @@ from tests.test_database_loss import cut_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BASE = "/api/exchanges"
+QUOTE = {"program": "fly", "market": "FR", "cash_fare": "200.00"}
 
 
 def test_a_refund_whose_connection_is_lost_answers_503_saves_nothing_and_its_retry_succeeds(
@@ -32,3 +33,23 @@ def test_a_refund_whose_connection_is_lost_answers_503_saves_nothing_and_its_ret
     assert not IdempotencyKey.objects.filter(key="refund-1").exists()
     again = calls.post(f"{BASE}/redemptions/{held['id']}/refunds/", body, key="refund-1")
     assert again.status_code == 201 and selectors.award_balance(payer) == balance + 1_000
+
+
+def test_a_request_on_a_kept_connection_the_server_dropped_is_served_on_a_new_one(monkeypatch, api, program):
+    """CONN_HEALTH_CHECKS (settings_production): the token's read, a request's first statement, is checked too."""
+    from django.db import connection
+
+    from tests.test_database_loss import cut_own_connection
+
+    # As settings_production sets them (read again when the connection is made anew): health checks, and each
+    # connection kept for the next requests.
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", None)
+    connection.health_check_enabled, connection.close_at = True, None
+    try:
+        assert api.post(f"{BASE}/quote/", QUOTE, format="json").status_code == 200
+        cut_own_connection()  # between two requests, as a database restart would
+        connection.close_if_unusable_or_obsolete()  # what the next request's start does (the test client skips it)
+        assert api.post(f"{BASE}/quote/", QUOTE, format="json").status_code == 200
+    finally:
+        connection.close()  # the next connection is made with the tests' settings again
